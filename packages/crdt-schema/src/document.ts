@@ -1,0 +1,101 @@
+import * as Y from "yjs";
+import { DEFAULT_LANGUAGE } from "./languages.ts";
+
+/** Root names of the session document (SPEC CS1). No other code uses these literals. */
+export const ROOT = Object.freeze({
+	code: "code",
+	meta: "meta",
+	tests: "tests",
+} as const);
+
+/** Current schema version, stored in `meta.schemaVersion` (SPEC CS5). */
+export const SCHEMA_VERSION = 1;
+
+/** Keys of the `meta` map (SPEC CS2). */
+export const META = Object.freeze({
+	language: "language",
+	title: "title",
+	schemaVersion: "schemaVersion",
+} as const);
+
+/** Transaction origin for changes made by the server (seeding, REST writes). */
+export const SERVER_ORIGIN = "tandem-server";
+
+export function codeText(doc: Y.Doc): Y.Text {
+	return doc.getText(ROOT.code);
+}
+
+export function metaMap(doc: Y.Doc): Y.Map<unknown> {
+	return doc.getMap(ROOT.meta);
+}
+
+export function readCode(doc: Y.Doc): string {
+	return codeText(doc).toString();
+}
+
+export function readLanguage(doc: Y.Doc): string {
+	const value = metaMap(doc).get(META.language);
+	return typeof value === "string" ? value : DEFAULT_LANGUAGE;
+}
+
+export function setLanguage(doc: Y.Doc, language: string, origin: unknown = null): void {
+	doc.transact(() => metaMap(doc).set(META.language, language), origin);
+}
+
+export function readTitle(doc: Y.Doc): string {
+	const value = metaMap(doc).get(META.title);
+	return typeof value === "string" ? value : "";
+}
+
+export function setTitle(doc: Y.Doc, title: string, origin: unknown = null): void {
+	doc.transact(() => metaMap(doc).set(META.title, title), origin);
+}
+
+export function readSchemaVersion(doc: Y.Doc): number {
+	const value = metaMap(doc).get(META.schemaVersion);
+	return typeof value === "number" ? value : 0;
+}
+
+export interface SeedOptions {
+	readonly code?: string;
+	readonly language?: string;
+	readonly title?: string;
+}
+
+/**
+ * Seed a brand-new document once (SPEC CS4). A document that already carries a schema
+ * version is left untouched, so seeding twice never duplicates text.
+ */
+export function seedDocument(doc: Y.Doc, seed: SeedOptions, origin: unknown = SERVER_ORIGIN): boolean {
+	if (readSchemaVersion(doc) !== 0) return false;
+	doc.transact(() => {
+		const meta = metaMap(doc);
+		meta.set(META.schemaVersion, SCHEMA_VERSION);
+		meta.set(META.language, seed.language ?? DEFAULT_LANGUAGE);
+		if (seed.title) meta.set(META.title, seed.title);
+		if (seed.code) codeText(doc).insert(0, seed.code);
+	}, origin);
+	return true;
+}
+
+/**
+ * Bring an older document up to SCHEMA_VERSION (SPEC CS5). Version 0 (no version key)
+ * only lacks the key itself. Migrations only add; they never rewrite text.
+ */
+export function migrateDocument(doc: Y.Doc, origin: unknown = SERVER_ORIGIN): void {
+	const version = readSchemaVersion(doc);
+	if (version >= SCHEMA_VERSION) return;
+	doc.transact(() => metaMap(doc).set(META.schemaVersion, SCHEMA_VERSION), origin);
+}
+
+/** Encode the whole document as one Yjs update (binary, SPEC CS6). */
+export function encodeDocument(doc: Y.Doc): Uint8Array {
+	return Y.encodeStateAsUpdate(doc);
+}
+
+/** Build a document from stored binary state (SPEC CS6: never from text). */
+export function decodeDocument(state: Uint8Array | null | undefined): Y.Doc {
+	const doc = new Y.Doc();
+	if (state && state.byteLength > 0) Y.applyUpdate(doc, state);
+	return doc;
+}

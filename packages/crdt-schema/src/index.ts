@@ -1,0 +1,3 @@
+export * from "./document.ts";
+export * from "./languages.ts";
+export * from "./tests.ts";
