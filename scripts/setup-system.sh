@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the system packages Tandem's tests and sandbox need, from Debian's repositories.
+# Safe to run again: apt-get skips what is already installed.
+set -euo pipefail
+
+packages=(bubblewrap chromium fonts-dejavu-core util-linux)
+# Toolchains for the runner's languages; the machine may already have some of them.
+command -v go >/dev/null || packages+=(golang-go)
+command -v ruby >/dev/null || packages+=(ruby)
+command -v php >/dev/null || packages+=(php-cli)
+command -v python3 >/dev/null || packages+=(python3)
+command -v gcc >/dev/null || packages+=(gcc)
+command -v g++ >/dev/null || packages+=(g++)
+command -v javac >/dev/null || packages+=(default-jdk-headless)
+command -v rustc >/dev/null || packages+=(rustc)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup-system: all packages present"
+	exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "setup-system: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
