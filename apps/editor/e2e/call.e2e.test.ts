@@ -1,0 +1,242 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const SESSION = "callE2eSession00000000001";
+
+// Harness: a bare Hocuspocus with the call signalling extension, and a page that mounts the call UI.
+const SERVER_SCRIPT = `
+import { Server } from "@hocuspocus/server";
+import { SignallingExtension } from "./apps/sync-server/src/call/SignallingExtension.ts";
+const server = new Server({
+	port: 0, address: "127.0.0.1", quiet: true,
+	extensions: [new SignallingExtension({ ice: { stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlS: 60 } })],
+	async onAuthenticate({ token }) { return { user: { id: "u-" + token, username: token } }; },
+});
+await server.listen();
+console.log(JSON.stringify({ url: "ws://127.0.0.1:" + server.address.port }));
+process.on("SIGTERM", async () => { await server.destroy(); process.exit(0); });
+`;
+
+const PAGE_ENTRY = `
+import { HocuspocusProvider } from "@hocuspocus/provider";
+import { mountCall } from "./mountCall.ts";
+const params = new URLSearchParams(location.search);
+const token = params.get("token");
+const provider = new HocuspocusProvider({ url: params.get("ws"), name: params.get("doc"), token });
+provider.awareness.setLocalStateField("user", { name: token });
+window.provider = provider;
+mountCall(document.getElementById("call"), { provider, self: { id: "u-" + token, name: token } });
+`;
+
+const CHROMIUM_ARGS = [
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-background-networking",
+	"--disable-component-update",
+	"--disable-sync",
+	"--no-first-run",
+	"--disable-quic",
+	"--use-fake-device-for-media-stream",
+	"--use-fake-ui-for-media-stream",
+];
+
+// Records every RTCPeerConnection the page makes, so the test can read getStats().
+const RECORD_PEER_CONNECTIONS = () => {
+	const Native = window.RTCPeerConnection;
+	const all: RTCPeerConnection[] = [];
+	(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = all;
+	window.RTCPeerConnection = class extends Native {
+		constructor(config?: RTCConfiguration) {
+			super(config);
+			all.push(this);
+		}
+	} as typeof RTCPeerConnection;
+};
+
+let serverProcess: ChildProcess;
+let wsUrl: string;
+let http: Server;
+let pageUrl: string;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+	serverProcess = spawn(process.execPath, ["--input-type=module", "-e", SERVER_SCRIPT], {
+		cwd: ROOT,
+		stdio: ["ignore", "pipe", "inherit"],
+	});
+	const [line] = (await once(serverProcess.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
+	wsUrl = (JSON.parse(line.toString().split("\n")[0] ?? "") as { url: string }).url;
+
+	const bundle = await build({
+		stdin: { contents: PAGE_ENTRY, resolveDir: `${ROOT}apps/editor/src/call`, loader: "ts" },
+		bundle: true,
+		format: "esm",
+		platform: "browser",
+		write: false,
+	});
+	const js = bundle.outputFiles[0]?.text ?? "";
+	const html = `<!doctype html><html><head><meta charset="utf-8"><title>call</title></head><body><main><pre>code here</pre></main><div id="call"></div><script type="module" src="/app.js"></script></body></html>`;
+	http = createServer((req, res) => {
+		if (req.url?.startsWith("/app.js")) res.writeHead(200, { "content-type": "text/javascript" }).end(js);
+		else res.writeHead(200, { "content-type": "text/html" }).end(html);
+	});
+	http.listen(0, "127.0.0.1");
+	await once(http, "listening");
+	pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+	browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+	for (const c of contexts) await c.close().catch(() => {});
+	await browser?.close();
+	http?.close();
+	serverProcess?.kill("SIGTERM");
+});
+
+async function openParticipant(name: string): Promise<Page> {
+	const context = await browser.newContext();
+	contexts.push(context);
+	await context.grantPermissions(["camera", "microphone"], { origin: new URL(pageUrl).origin });
+	const page = await context.newPage();
+	await page.addInitScript(RECORD_PEER_CONNECTIONS);
+	await page.goto(`${pageUrl}?ws=${encodeURIComponent(wsUrl)}&doc=${SESSION}&token=${name}`);
+	await page.getByRole("button", { name: "Join call" }).click();
+	await page.getByRole("button", { name: "Leave" }).waitFor();
+	return page;
+}
+
+/** Per remote tile: video size, current time and decoded frames. */
+async function remoteVideos(page: Page) {
+	return page.$$eval(".tc-tile", (tiles) =>
+		tiles
+			.filter((t) => !(t.querySelector("video") as HTMLVideoElement).muted)
+			.map((t) => {
+				const v = t.querySelector("video") as HTMLVideoElement;
+				return {
+					name: t.querySelector(".tc-name")?.textContent ?? "",
+					width: v.videoWidth,
+					time: v.currentTime,
+					frames: v.getVideoPlaybackQuality().totalVideoFrames,
+				};
+			}),
+	);
+}
+
+/** Sums RTP byte counters over all of the page's peer connections. */
+async function rtpBytes(page: Page) {
+	return page.evaluate(async () => {
+		const totals = { audioIn: 0, audioOut: 0, videoIn: 0, videoOut: 0 };
+		for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+			if (pc.connectionState === "closed") continue;
+			for (const s of (await pc.getStats()).values()) {
+				if (s.type === "inbound-rtp" && s.kind === "audio") totals.audioIn += s.bytesReceived ?? 0;
+				if (s.type === "inbound-rtp" && s.kind === "video") totals.videoIn += s.bytesReceived ?? 0;
+				if (s.type === "outbound-rtp" && s.kind === "audio") totals.audioOut += s.bytesSent ?? 0;
+				if (s.type === "outbound-rtp" && s.kind === "video") totals.videoOut += s.bytesSent ?? 0;
+			}
+		}
+		return totals;
+	});
+}
+
+async function expectPlayingEveryone(page: Page, others: string[]) {
+	await vi.waitFor(
+		async () => {
+			const videos = await remoteVideos(page);
+			expect(videos.map((v) => v.name).sort()).toEqual([...others].sort());
+			for (const v of videos) {
+				expect(v.width).toBeGreaterThan(0);
+				expect(v.frames).toBeGreaterThan(0);
+			}
+		},
+		{ timeout: 30_000, interval: 250 },
+	);
+	const before = await remoteVideos(page);
+	const audioBefore = (await rtpBytes(page)).audioIn;
+	await vi.waitFor(
+		async () => {
+			const after = await remoteVideos(page);
+			for (const v of after) {
+				const b = before.find((x) => x.name === v.name);
+				expect(v.time).toBeGreaterThan(b?.time ?? 0);
+				expect(v.frames).toBeGreaterThan(b?.frames ?? 0);
+			}
+			expect((await rtpBytes(page)).audioIn).toBeGreaterThan(audioBefore);
+		},
+		{ timeout: 15_000, interval: 250 },
+	);
+}
+
+/** Waits until `key` stops rising between two samples (a fixed sampling gap, no timing assertion). */
+async function expectStopsRising(page: Page, key: "audioOut" | "videoOut") {
+	await vi.waitFor(
+		async () => {
+			const a = (await rtpBytes(page))[key];
+			await new Promise((r) => setTimeout(r, 1500));
+			const b = (await rtpBytes(page))[key];
+			expect(b).toBe(a);
+		},
+		{ timeout: 20_000, interval: 100 },
+	);
+}
+
+describe("calls in a session", () => {
+	let alice: Page;
+	let bob: Page;
+	let carol: Page;
+
+	it("two people see and hear each other", async () => {
+		alice = await openParticipant("alice");
+		bob = await openParticipant("bob");
+		await expectPlayingEveryone(alice, ["bob"]);
+		await expectPlayingEveryone(bob, ["alice"]);
+	});
+
+	it("a third person joins and everyone sees and hears everyone", async () => {
+		carol = await openParticipant("carol");
+		await expectPlayingEveryone(carol, ["alice", "bob"]);
+		await expectPlayingEveryone(alice, ["bob", "carol"]);
+		await expectPlayingEveryone(bob, ["alice", "carol"]);
+	});
+
+	it("Mute stops outgoing audio and shows muted to the others", async () => {
+		await alice.getByRole("button", { name: "Mute" }).click();
+		await alice.getByRole("button", { name: "Unmute" }).waitFor();
+		await expectStopsRising(alice, "audioOut");
+		await vi.waitFor(async () => {
+			expect(await bob.locator(".tc-tile", { hasText: "alice" }).getAttribute("data-muted")).toBe("true");
+		});
+		await alice.getByRole("button", { name: "Unmute" }).click();
+		const before = (await rtpBytes(alice)).audioOut;
+		await vi.waitFor(async () => expect((await rtpBytes(alice)).audioOut).toBeGreaterThan(before), { timeout: 15_000 });
+	});
+
+	it("Camera off stops outgoing video and shows camera off to the others", async () => {
+		await bob.getByRole("button", { name: "Camera off" }).click();
+		await bob.getByRole("button", { name: "Camera on" }).waitFor();
+		await expectStopsRising(bob, "videoOut");
+		await vi.waitFor(async () => {
+			expect(await carol.locator(".tc-tile", { hasText: "bob" }).getAttribute("data-camera")).toBe("false");
+		});
+		await bob.getByRole("button", { name: "Camera on" }).click();
+		const before = (await rtpBytes(bob)).videoOut;
+		await vi.waitFor(async () => expect((await rtpBytes(bob)).videoOut).toBeGreaterThan(before), { timeout: 15_000 });
+	});
+
+	it("leaving removes the tile for the others", async () => {
+		await carol.getByRole("button", { name: "Leave" }).click();
+		await carol.getByRole("button", { name: "Join call" }).waitFor();
+		for (const page of [alice, bob]) {
+			await vi.waitFor(async () => expect(await page.locator(".tc-tile", { hasText: "carol" }).count()).toBe(0));
+		}
+		expect(await carol.locator(".tc-tile").count()).toBe(0);
+	});
+});
