@@ -1,0 +1,46 @@
+import type { Extension, onLoadDocumentPayload, onStoreDocumentPayload } from "@hocuspocus/server";
+import { encodeDocument, migrateDocument, readCode, readLanguage, readTitle } from "@tandem/crdt-schema";
+import * as Y from "yjs";
+import type { DocumentStore } from "../persistence/DocumentStore.ts";
+import { isSessionId } from "../sessions/sessionIds.ts";
+
+/** Stateless message type sent after each successful store. */
+export const STORED_MESSAGE_TYPE = "stored";
+
+/**
+ * Loads session documents from their stored Yjs state and stores them (debounced by
+ * Hocuspocus: at most one store per document per maxDebounce, RELIABILITY 24). After a
+ * store it tells the document's clients which state is durable, so an editor shows
+ * "saved" only when the server covers its local changes.
+ */
+export class PersistenceExtension implements Extension {
+	readonly extensionName = "tandem-persistence";
+	// Below the Redis extension (1000), whose onStoreDocument takes the cross-node lock first.
+	priority = 50;
+	private readonly store: DocumentStore;
+
+	constructor(store: DocumentStore) {
+		this.store = store;
+	}
+
+	async onLoadDocument({ documentName, document }: onLoadDocumentPayload): Promise<void> {
+		if (!isSessionId(documentName)) throw new Error("Invalid document name");
+		const state = await this.store.loadDocument(documentName);
+		if (state && state.byteLength > 0) {
+			Y.applyUpdate(document, state);
+			migrateDocument(document);
+		}
+	}
+
+	async onStoreDocument({ documentName, document }: onStoreDocumentPayload): Promise<void> {
+		if (!isSessionId(documentName)) return;
+		const state = encodeDocument(document);
+		await this.store.storeDocument(documentName, state, {
+			code: readCode(document),
+			language: readLanguage(document),
+			title: readTitle(document),
+		});
+		const stateVector = Buffer.from(Y.encodeStateVectorFromUpdate(state)).toString("base64");
+		document.broadcastStateless(JSON.stringify({ type: STORED_MESSAGE_TYPE, stateVector }));
+	}
+}

@@ -1,0 +1,13 @@
+import type { CloseEvent } from "@hocuspocus/common";
+
+/** Close codes and reasons this server sends on collaboration sockets (4000-4999: application range). */
+export const TokenRevoked: CloseEvent = Object.freeze({ code: 4401, reason: "Token revoked" });
+export const AccessRevoked: CloseEvent = Object.freeze({ code: 4403, reason: "Access revoked" });
+export const ServerShuttingDown: CloseEvent = Object.freeze({ code: 1012, reason: "Server restarting" });
+
+/** HTTP statuses for refused upgrades, written before the socket is destroyed. */
+export const UPGRADE_REFUSALS = Object.freeze({
+	notFound: "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+	forbiddenOrigin: "HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+	unavailable: "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+});

@@ -1,0 +1,127 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const DURATION = /^(\d+)\s*(s|m|h|d)?$/;
+const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+function parseDurationSeconds(value: string): number | null {
+	const match = DURATION.exec(value.trim());
+	if (!match) return null;
+	return Number(match[1]) * (SECONDS_PER_UNIT[match[2] ?? "s"] ?? 1);
+}
+
+const schema = z
+	.object({
+		PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+		HOST: z.string().min(1).default("127.0.0.1"),
+		DATA_DIR: z.string().min(1).default("./data"),
+		DATABASE_URL: z.string().optional(),
+		DATABASE_SCHEMA: z
+			.string()
+			.regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a plain lower-case SQL identifier")
+			.optional(),
+		REDIS_URL: z
+			.string()
+			.regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+			.optional(),
+		REDIS_PREFIX: z
+			.string()
+			.regex(/^[A-Za-z0-9_:-]{1,64}$/)
+			.default("tandem"),
+		EDITOR_DIST: z.string().optional(),
+		TOKEN_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+		TOKEN_TTL: z
+			.string()
+			.default("7d")
+			.transform((v, ctx) => {
+				const seconds = parseDurationSeconds(v);
+				if (seconds === null || seconds < 60) {
+					ctx.addIssue({ code: "custom", message: "must be a duration of at least 60s like 3600, 90m, 12h or 7d" });
+					return z.NEVER;
+				}
+				return seconds;
+			}),
+		PERSIST_DEBOUNCE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+		PERSIST_MAX_DEBOUNCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+		ALLOWED_ORIGINS: z.string().default(""),
+		BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+		WS_MAX_PAYLOAD_BYTES: z.coerce
+			.number()
+			.int()
+			.min(65_536)
+			.default(4 * 1_048_576),
+		LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+	})
+	.refine((c) => c.PERSIST_MAX_DEBOUNCE_MS >= c.PERSIST_DEBOUNCE_MS, {
+		message: "PERSIST_MAX_DEBOUNCE_MS must be >= PERSIST_DEBOUNCE_MS",
+		path: ["PERSIST_MAX_DEBOUNCE_MS"],
+	});
+
+/** The sync server's validated configuration (read once from the environment). */
+export interface Config {
+	readonly port: number;
+	readonly host: string;
+	readonly dataDir: string;
+	/** A postgres:// URL, or undefined for file-backed PGlite in `dataDir/pglite`. */
+	readonly databaseUrl: string | undefined;
+	/** Postgres schema holding the tables (tests isolate themselves with one). */
+	readonly databaseSchema: string | undefined;
+	readonly redisUrl: string | undefined;
+	readonly redisPrefix: string;
+	readonly editorDist: string;
+	readonly tokenSecret: string | undefined;
+	readonly tokenTtlSeconds: number;
+	readonly persistDebounceMs: number;
+	readonly persistMaxDebounceMs: number;
+	/** Extra origins allowed for cookie POSTs and WebSocket upgrades (the server's own origin always is). */
+	readonly allowedOrigins: readonly string[];
+	readonly bodyLimitBytes: number;
+	readonly wsMaxPayloadBytes: number;
+	readonly logLevel: string;
+}
+
+/** Thrown at boot for an invalid environment; the message names every bad variable. */
+export class ConfigError extends Error {
+	override name = "ConfigError";
+}
+
+/** Validate an environment (defaults to process.env) into a frozen Config. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+	const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+	const parsed = schema.safeParse(cleaned);
+	if (!parsed.success) {
+		const lines = parsed.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`);
+		throw new ConfigError(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+	}
+	const e = parsed.data;
+	if (e.DATABASE_URL !== undefined && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
+		throw new ConfigError(
+			"Invalid configuration:\n  DATABASE_URL: must be a postgres:// URL (leave it unset for PGlite)",
+		);
+	}
+	return Object.freeze({
+		port: e.PORT,
+		host: e.HOST,
+		dataDir: path.resolve(e.DATA_DIR),
+		databaseUrl: e.DATABASE_URL,
+		databaseSchema: e.DATABASE_SCHEMA,
+		redisUrl: e.REDIS_URL,
+		redisPrefix: e.REDIS_PREFIX,
+		editorDist: path.resolve(e.EDITOR_DIST ?? path.join(REPO_ROOT, "apps/editor/dist")),
+		tokenSecret: e.TOKEN_SECRET,
+		tokenTtlSeconds: e.TOKEN_TTL,
+		persistDebounceMs: e.PERSIST_DEBOUNCE_MS,
+		persistMaxDebounceMs: e.PERSIST_MAX_DEBOUNCE_MS,
+		allowedOrigins: Object.freeze(
+			e.ALLOWED_ORIGINS.split(",")
+				.map((s) => s.trim())
+				.filter(Boolean),
+		),
+		bodyLimitBytes: e.BODY_LIMIT_BYTES,
+		wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+		logLevel: e.LOG_LEVEL,
+	});
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema.ts";
+
+/** The SQL migrations folder at the repository root (one folder for PGlite and Postgres). */
+export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../drizzle");
+
+/** A drizzle database over either driver; both speak the same Postgres dialect. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** An open database: queries, migrations, a liveness probe and shutdown. */
+export interface Database {
+	readonly db: Db;
+	readonly kind: "pglite" | "postgres";
+	migrate(): Promise<void>;
+	ping(): Promise<void>;
+	close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+	/** postgres:// URL; undefined means file-backed PGlite in `dataDir/pglite`. */
+	readonly url: string | undefined;
+	readonly dataDir: string;
+	/** Postgres schema to hold the tables and the migrations journal. */
+	readonly schema?: string | undefined;
+}
+
+/** Open (but do not migrate) the configured database. */
+export function openDatabase(options: DatabaseOptions): Database {
+	if (options.url) return openPostgres(options.url, options.schema);
+	return openPglite(path.join(options.dataDir, "pglite"), options.schema);
+}
+
+function openPostgres(url: string, dbSchema: string | undefined): Database {
+	const client = postgres(url, {
+		max: 10,
+		onnotice: () => {},
+		connection: dbSchema ? { search_path: dbSchema } : {},
+	});
+	const db = drizzlePostgres({ client, schema }) as unknown as Db;
+	return {
+		db,
+		kind: "postgres",
+		async migrate() {
+			if (dbSchema) await client.unsafe(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"`);
+			await migratePostgres(db as never, {
+				migrationsFolder: MIGRATIONS_FOLDER,
+				...(dbSchema ? { migrationsSchema: dbSchema } : {}),
+			});
+		},
+		async ping() {
+			await db.execute(sql`select 1`);
+		},
+		async close() {
+			await client.end({ timeout: 5 });
+		},
+	};
+}
+
+function openPglite(dir: string, dbSchema: string | undefined): Database {
+	mkdirSync(dir, { recursive: true });
+	const client = new PGlite(dir);
+	const db = drizzlePglite({ client, schema }) as unknown as Db;
+	return {
+		db,
+		kind: "pglite",
+		async migrate() {
+			if (dbSchema) {
+				await client.exec(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"; SET search_path TO "${dbSchema}"`);
+			}
+			await migratePglite(db as never, {
+				migrationsFolder: MIGRATIONS_FOLDER,
+				...(dbSchema ? { migrationsSchema: dbSchema } : {}),
+			});
+		},
+		async ping() {
+			await db.execute(sql`select 1`);
+		},
+		async close() {
+			await client.close();
+		},
+	};
+}

@@ -1,0 +1,114 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { ZodError } from "zod";
+
+/** Every error code the REST API answers with. */
+export type ErrorCode =
+	| "invalid_input"
+	| "invalid_json"
+	| "unauthorized"
+	| "forbidden"
+	| "not_found"
+	| "conflict"
+	| "payload_too_large"
+	| "unsupported_media_type"
+	| "rate_limited"
+	| "unavailable"
+	| "internal";
+
+/** The one status per code (CONTRACT: REST errors). */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze({
+	invalid_input: 400,
+	invalid_json: 400,
+	unauthorized: 401,
+	forbidden: 403,
+	not_found: 404,
+	conflict: 409,
+	payload_too_large: 413,
+	unsupported_media_type: 415,
+	rate_limited: 429,
+	unavailable: 503,
+	internal: 500,
+});
+
+/** The REST boundary's error type: a code mapped to a status in one place, and an optional cause. */
+export class ApiError extends Error {
+	override name = "ApiError";
+	readonly code: ErrorCode;
+	/** Extra response headers, e.g. Retry-After for rate limiting. */
+	readonly headers: Readonly<Record<string, string>>;
+
+	constructor(code: ErrorCode, message: string, options: { cause?: unknown; headers?: Record<string, string> } = {}) {
+		super(message, { cause: options.cause });
+		this.code = code;
+		this.headers = options.headers ?? {};
+	}
+
+	get status(): number {
+		return STATUS_BY_CODE[this.code];
+	}
+}
+
+/** Turn a zod failure into one readable sentence naming the fields. */
+export function describeZodError(error: ZodError): string {
+	return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+}
+
+/** Parse a body/params with a zod schema, or throw a 400 ApiError with a clear message. */
+export function parseInput<T>(
+	schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },
+	value: unknown,
+): T {
+	const result = schema.safeParse(value ?? {});
+	if (!result.success) throw new ApiError("invalid_input", describeZodError(result.error));
+	return result.data;
+}
+
+const CODE_BY_FASTIFY_STATUS: Record<number, ErrorCode> = {
+	400: "invalid_input",
+	401: "unauthorized",
+	403: "forbidden",
+	404: "not_found",
+	413: "payload_too_large",
+	415: "unsupported_media_type",
+	429: "rate_limited",
+};
+
+/** Map an unknown thrown value to (status, code, message) without ever leaking a stack. */
+export function toErrorBody(error: unknown): {
+	status: number;
+	code: ErrorCode;
+	message: string;
+	headers: Record<string, string>;
+} {
+	if (error instanceof ApiError) {
+		return { status: error.status, code: error.code, message: error.message, headers: { ...error.headers } };
+	}
+	if (error instanceof ZodError) {
+		return { status: 400, code: "invalid_input", message: describeZodError(error), headers: {} };
+	}
+	const fe = (typeof error === "object" ? error : null) as Partial<FastifyError> | null;
+	if (fe && typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+		if (fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" || (error instanceof SyntaxError && fe.statusCode === 400)) {
+			return { status: 400, code: "invalid_json", message: "Malformed JSON body", headers: {} };
+		}
+		if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
+			return { status: 400, code: "invalid_json", message: "Empty JSON body", headers: {} };
+		}
+		const code = CODE_BY_FASTIFY_STATUS[fe.statusCode] ?? "invalid_input";
+		const message = fe.statusCode === 413 ? "Request body is too large" : (fe.message ?? "Bad request");
+		return { status: fe.statusCode, code, message, headers: {} };
+	}
+	return { status: 500, code: "internal", message: "Internal server error", headers: {} };
+}
+
+/** Install the JSON error and not-found handlers: {"error":{"code","message"}}, never a stack. */
+export function installErrorHandlers(app: FastifyInstance): void {
+	app.setErrorHandler((error, request, reply) => {
+		const body = toErrorBody(error);
+		if (body.status >= 500) request.log.error({ err: error }, "request failed");
+		reply
+			.status(body.status)
+			.headers(body.headers)
+			.send({ error: { code: body.code, message: body.message } });
+	});
+}

@@ -1,0 +1,194 @@
+import fastifyCookie from "@fastify/cookie";
+import { Redis as RedisExtension } from "@hocuspocus/extension-redis";
+import { type Extension, Hocuspocus } from "@hocuspocus/server";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { registerAuthRoutes } from "./auth/authRoutes.ts";
+import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleLimits } from "./auth/LoginThrottle.ts";
+import { requireUser } from "./auth/requestAuth.ts";
+import { createTokenService, resolveTokenSecret, type TokenService } from "./auth/tokens.ts";
+import type { UserRow } from "./auth/users.ts";
+import { AccessWatcher } from "./collab/AccessWatcher.ts";
+import { AuthExtension } from "./collab/AuthExtension.ts";
+import { attachCollabUpgrade } from "./collab/collabUpgrade.ts";
+import { PersistenceExtension } from "./collab/PersistenceExtension.ts";
+import type { Config } from "./config.ts";
+import { type Database, type Db, openDatabase } from "./db/database.ts";
+import { installErrorHandlers } from "./http/errors.ts";
+import { registerHealthRoutes } from "./http/healthRoutes.ts";
+import { registerStaticRoutes } from "./http/staticRoutes.ts";
+import type { DocumentStore } from "./persistence/DocumentStore.ts";
+import { drizzleDocumentStore } from "./persistence/drizzleDocumentStore.ts";
+import { registerSessionRoutes } from "./sessions/sessionRoutes.ts";
+
+export { changeSessionDocument, readSessionDocument, viewSessionDocument } from "./collab/documents.ts";
+export { ApiError } from "./http/errors.ts";
+export { isSessionId } from "./sessions/sessionIds.ts";
+export { type Role, roleOf } from "./sessions/sessionRepository.ts";
+
+/** Everything a route group or extension needs; handed to `routes` plugins. */
+export interface ServerContext {
+	readonly config: Config;
+	readonly database: Database;
+	readonly db: Db;
+	readonly store: DocumentStore;
+	readonly tokens: TokenService;
+	readonly hocuspocus: Hocuspocus;
+	/** The authenticated user of a REST request (Bearer or cookie), or a 401/403 ApiError. */
+	requireUser(request: FastifyRequest): Promise<UserRow>;
+	readonly state: { draining: boolean; migrated: boolean };
+}
+
+/** A route group added by another domain (e.g. runs): registered after the built-in ones. */
+export type RouteGroup = (app: FastifyInstance, ctx: ServerContext) => void | Promise<void>;
+
+export interface ServerDeps {
+	/** An open database to use instead of opening the configured one (tests). */
+	readonly database?: Database;
+	/** Extra Hocuspocus extensions (e.g. call signalling), after auth. */
+	readonly extensions?: readonly Extension[];
+	/** Extra Hocuspocus extensions that need the context (e.g. to read documents). */
+	readonly extensionFactories?: ReadonlyArray<(ctx: ServerContext) => Extension>;
+	/** Extra REST route groups. */
+	readonly routes?: readonly RouteGroup[];
+	readonly throttle?: ThrottleLimits;
+	/** How often open sockets' roles and tokens are re-checked (ms). */
+	readonly accessSweepMs?: number;
+}
+
+/** A built server: nothing listens until the caller calls `app.listen`. */
+export interface TandemServer {
+	readonly app: FastifyInstance;
+	readonly hocuspocus: Hocuspocus;
+	readonly ctx: ServerContext;
+	/** Readiness goes false, new sockets are refused, open documents are stored, sockets close. */
+	drain(): Promise<void>;
+	/** drain(), then close HTTP, Redis and the database. */
+	close(): Promise<void>;
+}
+
+/**
+ * Build Fastify + Hocuspocus on one port without listening: opens and migrates the
+ * database and resolves the token secret, then wires REST routes, the `/collab`
+ * upgrade, persistence and (with REDIS_URL) the Redis extension.
+ */
+export async function buildServer(config: Config, deps: ServerDeps = {}): Promise<TandemServer> {
+	const database =
+		deps.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
+	const state = { draining: false, migrated: false };
+	await database.migrate();
+	state.migrated = true;
+	const tokens = createTokenService(await resolveTokenSecret(database.db, config.tokenSecret), config.tokenTtlSeconds);
+	const store = drizzleDocumentStore(database.db);
+
+	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens })];
+	if (config.redisUrl) extensions.push(new RedisExtension(redisExtensionConfig(config.redisUrl, config.redisPrefix)));
+	extensions.push(new PersistenceExtension(store));
+	extensions.push(...(deps.extensions ?? []));
+
+	const hocuspocus = new Hocuspocus({
+		name: "tandem",
+		quiet: true,
+		debounce: config.persistDebounceMs,
+		maxDebounce: config.persistMaxDebounceMs,
+		// RELIABILITY 17: an unauthenticated socket may queue little and must authenticate quickly.
+		timeout: 30_000,
+		maxUnauthenticatedQueueSize: 256 * 1024,
+		maxUnauthenticatedQueueMessages: 100,
+		maxPendingDocuments: 20,
+		extensions,
+	});
+
+	const app = Fastify({
+		logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+		bodyLimit: config.bodyLimitBytes,
+		trustProxy: false,
+		return503OnClosing: true,
+	});
+	const authDeps = { db: database.db, tokens, allowedOrigins: config.allowedOrigins };
+	const ctx: ServerContext = {
+		config,
+		database,
+		db: database.db,
+		store,
+		tokens,
+		hocuspocus,
+		requireUser: (request) => requireUser(authDeps, request),
+		state,
+	};
+	for (const factory of deps.extensionFactories ?? []) hocuspocus.configuration.extensions.push(factory(ctx));
+
+	installErrorHandlers(app);
+	await app.register(fastifyCookie);
+	registerHealthRoutes(app, ctx);
+	registerAuthRoutes(app, ctx, new LoginThrottle(deps.throttle ?? DEFAULT_THROTTLE));
+	registerSessionRoutes(app, ctx);
+	for (const group of deps.routes ?? []) await group(app, ctx);
+	await registerStaticRoutes(app, config.editorDist);
+
+	const closeSockets = attachCollabUpgrade(app.server, hocuspocus, {
+		maxPayloadBytes: config.wsMaxPayloadBytes,
+		allowedOrigins: config.allowedOrigins,
+		accepting: () => !state.draining,
+	});
+	const watcher = new AccessWatcher(database.db, hocuspocus, deps.accessSweepMs ?? 3000);
+	app.addHook("onReady", async () => watcher.start());
+
+	let drained: Promise<void> | undefined;
+	const drain = () => {
+		drained ??= (async () => {
+			state.draining = true;
+			watcher.stop();
+			hocuspocus.flushPendingStores();
+			closeSockets();
+			hocuspocus.closeConnections();
+			await waitForUnload(hocuspocus);
+		})();
+		return drained;
+	};
+	let closed: Promise<void> | undefined;
+	const close = () => {
+		closed ??= (async () => {
+			await drain();
+			await app.close();
+			await hocuspocus.hooks("onDestroy", { instance: hocuspocus });
+			if (!deps.database) await database.close();
+		})();
+		return closed;
+	};
+	return { app, hocuspocus, ctx, drain, close };
+}
+
+/** Wait until every document is stored and unloaded, trying pending stores again if one failed. */
+async function waitForUnload(hocuspocus: Hocuspocus, deadlineMs = 15_000): Promise<void> {
+	const deadline = Date.now() + deadlineMs;
+	while (hocuspocus.getDocumentsCount() > 0 && Date.now() < deadline) {
+		hocuspocus.flushPendingStores();
+		for (const document of hocuspocus.documents.values()) void hocuspocus.unloadDocument(document);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	if (hocuspocus.getDocumentsCount() > 0) {
+		console.error(
+			JSON.stringify({
+				level: "error",
+				msg: "documents still in memory at shutdown",
+				count: hocuspocus.getDocumentsCount(),
+			}),
+		);
+	}
+}
+
+function redisExtensionConfig(url: string, prefix: string) {
+	const u = new URL(url);
+	const db = Number(u.pathname.replace("/", "") || 0);
+	return {
+		host: u.hostname,
+		port: Number(u.port || 6379),
+		prefix: `${prefix}:collab`,
+		options: {
+			...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+			...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+			...(u.protocol === "rediss:" ? { tls: {} } : {}),
+			db,
+		},
+	};
+}

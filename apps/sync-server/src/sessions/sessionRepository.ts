@@ -1,0 +1,114 @@
+import { and, desc, eq } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
+import { documents, participants, sessions, users } from "../db/schema.ts";
+
+/** A participant's role in a session. */
+export type Role = "owner" | "editor" | "viewer";
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+export interface ParticipantView {
+	readonly userId: string;
+	readonly username: string;
+	readonly role: Role;
+	readonly joinedAt: string;
+}
+
+export async function findSession(db: Db, id: string): Promise<SessionRow | undefined> {
+	const rows = await db.select().from(sessions).where(eq(sessions.id, id));
+	return rows[0];
+}
+
+/** The user's role in the session, or null for non-participants and unknown sessions. */
+export async function roleOf(db: Db, sessionId: string, userId: string): Promise<Role | null> {
+	const rows = await db
+		.select({ role: participants.role })
+		.from(participants)
+		.where(and(eq(participants.sessionId, sessionId), eq(participants.userId, userId)));
+	return (rows[0]?.role as Role | undefined) ?? null;
+}
+
+/** Create the session row, its owner participant and (when seeded) the initial document state, atomically. */
+export async function insertSession(
+	db: Db,
+	values: { id: string; ownerId: string; title: string; code: string; language: string; state: Uint8Array | null },
+): Promise<SessionRow> {
+	return db.transaction(async (tx) => {
+		const [row] = await tx
+			.insert(sessions)
+			.values({
+				id: values.id,
+				ownerId: values.ownerId,
+				title: values.title,
+				code: values.code,
+				language: values.language,
+			})
+			.returning();
+		if (!row) throw new Error("insert returned no row");
+		await tx
+			.insert(participants)
+			.values({ sessionId: row.id, userId: values.ownerId, role: "owner", joinedAt: row.createdAt });
+		if (values.state) await tx.insert(documents).values({ sessionId: row.id, state: values.state });
+		return row;
+	});
+}
+
+export async function listParticipants(db: Db, sessionId: string): Promise<ParticipantView[]> {
+	const rows = await db
+		.select({
+			userId: participants.userId,
+			username: users.username,
+			role: participants.role,
+			joinedAt: participants.joinedAt,
+		})
+		.from(participants)
+		.innerJoin(users, eq(users.id, participants.userId))
+		.where(eq(participants.sessionId, sessionId))
+		.orderBy(participants.joinedAt);
+	return rows.map((r) => ({
+		userId: r.userId,
+		username: r.username,
+		role: r.role as Role,
+		joinedAt: r.joinedAt.toISOString(),
+	}));
+}
+
+/** Add a participant or change their role; returns whether the row is new. */
+export async function upsertParticipant(
+	db: Db,
+	sessionId: string,
+	userId: string,
+	role: Role,
+): Promise<{ created: boolean; joinedAt: Date }> {
+	const existing = await db
+		.select({ joinedAt: participants.joinedAt })
+		.from(participants)
+		.where(and(eq(participants.sessionId, sessionId), eq(participants.userId, userId)));
+	if (existing[0]) {
+		await db
+			.update(participants)
+			.set({ role })
+			.where(and(eq(participants.sessionId, sessionId), eq(participants.userId, userId)));
+		return { created: false, joinedAt: existing[0].joinedAt };
+	}
+	const [row] = await db.insert(participants).values({ sessionId, userId, role }).returning();
+	return { created: true, joinedAt: row?.joinedAt ?? new Date() };
+}
+
+/** Sessions the user owns or joined, newest first. */
+export async function listSessionsFor(db: Db, userId: string) {
+	return db
+		.select({
+			id: sessions.id,
+			title: sessions.title,
+			language: sessions.language,
+			role: participants.role,
+			updatedAt: sessions.updatedAt,
+			createdAt: sessions.createdAt,
+		})
+		.from(participants)
+		.innerJoin(sessions, eq(sessions.id, participants.sessionId))
+		.where(eq(participants.userId, userId))
+		.orderBy(desc(sessions.updatedAt))
+		.limit(200);
+}
