@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { codeText, encodeDocument, readCode, seedDocument } from "@tandem/crdt-schema";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { insertUser } from "../src/auth/users.ts";
+import { type Database, openDatabase } from "../src/db/database.ts";
+import type { DocumentStore } from "../src/persistence/DocumentStore.ts";
+import { drizzleDocumentStore } from "../src/persistence/drizzleDocumentStore.ts";
+import { findSession, insertSession } from "../src/sessions/sessionRepository.ts";
+import { TEST_DATABASE_URL } from "./support/testServer.ts";
+
+interface Harness {
+	database: Database;
+	cleanup(): Promise<void>;
+}
+
+async function pgliteHarness(): Promise<Harness> {
+	const dir = mkdtempSync(path.join(os.tmpdir(), "tandem-pglite-"));
+	const database = openDatabase({ url: undefined, dataDir: dir });
+	return {
+		database,
+		async cleanup() {
+			await database.close();
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+}
+
+async function postgresHarness(): Promise<Harness> {
+	const schema = `persist_${Math.random().toString(36).slice(2, 10)}`;
+	const database = openDatabase({ url: TEST_DATABASE_URL, dataDir: os.tmpdir(), schema });
+	return {
+		database,
+		async cleanup() {
+			await database.close();
+			const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+			await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+			await admin.end();
+		},
+	};
+}
+
+/** The same DocumentStore contract against every implementation (STYLE: contract suites). */
+for (const [name, make] of [
+	["PGlite", pgliteHarness],
+	["Postgres", postgresHarness],
+] as const) {
+	describe(`DocumentStore contract: ${name}`, () => {
+		let h: Harness;
+		let store: DocumentStore;
+		let ownerId: string;
+		let n = 0;
+
+		async function newSession(): Promise<string> {
+			n++;
+			const id = `contract_session_${n}_${"x".repeat(8)}`;
+			await insertSession(h.database.db, { id, ownerId, title: "", code: "", language: "python", state: null });
+			return id;
+		}
+
+		beforeAll(async () => {
+			h = await make();
+			await h.database.migrate();
+			// Migrating twice is a no-op.
+			await h.database.migrate();
+			store = drizzleDocumentStore(h.database.db);
+			ownerId = (await insertUser(h.database.db, { username: "owner", email: "owner@example.test", passwordHash: "x" }))
+				.id;
+		});
+		afterAll(async () => {
+			await h?.cleanup();
+		});
+
+		it("returns null for a document never stored", async () => {
+			expect(await store.loadDocument(await newSession())).toBeNull();
+		});
+
+		it("round-trips the exact Yjs binary state (SPEC CS6)", async () => {
+			const id = await newSession();
+			const doc = new Y.Doc();
+			seedDocument(doc, { code: "print('hi')\n", language: "python", title: "T" });
+			codeText(doc).insert(0, "# héllo ✓\n");
+			const state = encodeDocument(doc);
+			await store.storeDocument(id, state, { code: readCode(doc), language: "python", title: "T" });
+			const loaded = await store.loadDocument(id);
+			expect(loaded).toBeInstanceOf(Uint8Array);
+			expect(Buffer.from(loaded as Uint8Array).equals(Buffer.from(state))).toBe(true);
+			const again = new Y.Doc();
+			Y.applyUpdate(again, loaded as Uint8Array);
+			expect(readCode(again)).toBe("# héllo ✓\nprint('hi')\n");
+			// Same client ids and clocks: the loaded doc has exactly the stored state vector.
+			expect(Y.encodeStateVector(again)).toEqual(Y.encodeStateVector(doc));
+		});
+
+		it("replaces the state on each store and refreshes the session's plain columns", async () => {
+			const id = await newSession();
+			const doc = new Y.Doc();
+			seedDocument(doc, { code: "a", language: "go", title: "first" });
+			await store.storeDocument(id, encodeDocument(doc), { code: "a", language: "go", title: "first" });
+			codeText(doc).insert(1, "b");
+			await store.storeDocument(id, encodeDocument(doc), { code: "ab", language: "rust", title: "second" });
+			const loaded = new Y.Doc();
+			Y.applyUpdate(loaded, (await store.loadDocument(id)) as Uint8Array);
+			expect(readCode(loaded)).toBe("ab");
+			const row = await findSession(h.database.db, id);
+			expect(row).toMatchObject({ code: "ab", language: "rust", title: "second" });
+		});
+
+		it("keeps documents of different sessions apart", async () => {
+			const a = await newSession();
+			const b = await newSession();
+			const da = new Y.Doc();
+			codeText(da).insert(0, "A");
+			const db = new Y.Doc();
+			codeText(db).insert(0, "B");
+			await store.storeDocument(a, encodeDocument(da), { code: "A", language: "python", title: "" });
+			await store.storeDocument(b, encodeDocument(db), { code: "B", language: "python", title: "" });
+			const la = new Y.Doc();
+			Y.applyUpdate(la, (await store.loadDocument(a)) as Uint8Array);
+			expect(readCode(la)).toBe("A");
+		});
+
+		it("fails loudly (with a cause) when storing a document of an unknown session", async () => {
+			await expect(
+				store.storeDocument("no_such_session_0000000", new Uint8Array([0, 0]), {
+					code: "",
+					language: "python",
+					title: "",
+				}),
+			).rejects.toMatchObject({
+				code: "store_failed",
+			});
+		});
+	});
+}
