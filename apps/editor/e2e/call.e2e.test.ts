@@ -125,6 +125,21 @@ async function remoteVideos(page: Page) {
 					width: v.videoWidth,
 					time: v.currentTime,
 					frames: v.getVideoPlaybackQuality().totalVideoFrames,
+					// For failure messages: what the element and its stream are doing.
+					detail: {
+						paused: v.paused,
+						readyState: v.readyState,
+						tracks: ((v.srcObject as MediaStream | null)?.getTracks() ?? []).map(
+							(t) => `${t.kind}:${t.readyState}:${t.muted ? "muted" : "live"}`,
+						),
+						pcs: (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.map(
+							(pc) =>
+								`${pc.connectionState}/${pc.signalingState}/${pc.iceConnectionState}/${pc
+									.getTransceivers()
+									.map((t) => `${t.mid}:${t.direction}:${t.currentDirection}`)
+									.join(",")}`,
+						),
+					},
 				};
 			}),
 	);
@@ -153,8 +168,8 @@ async function expectPlayingEveryone(page: Page, others: string[]) {
 			const videos = await remoteVideos(page);
 			expect(videos.map((v) => v.name).sort()).toEqual([...others].sort());
 			for (const v of videos) {
-				expect(v.width).toBeGreaterThan(0);
-				expect(v.frames).toBeGreaterThan(0);
+				expect(v.width, JSON.stringify(v)).toBeGreaterThan(0);
+				expect(v.frames, JSON.stringify(v)).toBeGreaterThan(0);
 			}
 		},
 		{ timeout: 30_000, interval: 250 },
@@ -207,6 +222,14 @@ describe("calls in a session", () => {
 		await expectPlayingEveryone(bob, ["alice", "carol"]);
 	});
 
+	it("shows who is speaking from each remote stream's audio", async () => {
+		// Chromium's fake microphone beeps periodically; the analyser must notice.
+		await vi.waitFor(
+			async () => expect(await alice.locator(".tc-tile[data-speaking='true']", { hasText: "bob" }).count()).toBe(1),
+			{ timeout: 20_000, interval: 50 },
+		);
+	});
+
 	it("Mute stops outgoing audio and shows muted to the others", async () => {
 		await alice.getByRole("button", { name: "Mute" }).click();
 		await alice.getByRole("button", { name: "Unmute" }).waitFor();
@@ -238,5 +261,12 @@ describe("calls in a session", () => {
 			await vi.waitFor(async () => expect(await page.locator(".tc-tile", { hasText: "carol" }).count()).toBe(0));
 		}
 		expect(await carol.locator(".tc-tile").count()).toBe(0);
+	});
+
+	it("a reload rejoins: the others keep exactly one playing tile for that person", async () => {
+		await bob.reload();
+		await bob.getByRole("button", { name: "Join call" }).click();
+		await expectPlayingEveryone(bob, ["alice"]);
+		await expectPlayingEveryone(alice, ["bob"]);
 	});
 });

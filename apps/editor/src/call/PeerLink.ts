@@ -25,6 +25,10 @@ export class PeerLink {
 	private settingRemoteAnswer = false;
 	private queue: Promise<void> = Promise.resolve();
 	private remoteStream: MediaStream | null = null;
+	// Candidates that came before any remote description (those of an offer we ignored on glare).
+	// The polite side's answer reuses that offer's ICE credentials and does not trickle them again,
+	// so dropping them can leave ICE with nothing to check.
+	private pendingCandidates: RTCIceCandidateInit[] = [];
 	private closed = false;
 
 	constructor(options: PeerLinkOptions) {
@@ -80,6 +84,9 @@ export class PeerLink {
 			// On glare the polite side's setRemoteDescription rolls its own offer back implicitly.
 			await this.pc.setRemoteDescription(description);
 			this.settingRemoteAnswer = false;
+			const pending = this.pendingCandidates;
+			this.pendingCandidates = [];
+			for (const c of pending) await this.pc.addIceCandidate(c).catch(() => {});
 			if (description.type === "offer") {
 				await this.pc.setLocalDescription();
 				this.sendLocalDescription();
@@ -90,6 +97,10 @@ export class PeerLink {
 	handleCandidate(candidate: RTCIceCandidateInit | null): void {
 		if (!candidate) return;
 		this.enqueue(async () => {
+			if (!this.pc.remoteDescription) {
+				this.pendingCandidates.push(candidate);
+				return;
+			}
 			try {
 				await this.pc.addIceCandidate(candidate);
 			} catch (e: unknown) {
