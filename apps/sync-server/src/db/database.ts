@@ -14,6 +14,9 @@ import * as schema from "./schema.ts";
 /** The SQL migrations folder at the repository root (one folder for PGlite and Postgres). */
 export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../drizzle");
 
+// Arbitrary constant shared by every node: "tandem" in ASCII.
+const MIGRATION_LOCK_KEY = 0x74616e64656d;
+
 /** A drizzle database over either driver; both speak the same Postgres dialect. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -51,11 +54,19 @@ function openPostgres(url: string, dbSchema: string | undefined): Database {
 		db,
 		kind: "postgres",
 		async migrate() {
-			if (dbSchema) await client.unsafe(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"`);
-			await migratePostgres(db as never, {
-				migrationsFolder: MIGRATIONS_FOLDER,
-				...(dbSchema ? { migrationsSchema: dbSchema } : {}),
-			});
+			// Several nodes may boot at once: one connection holds an advisory lock while it migrates.
+			const single = postgres(url, { max: 1, onnotice: () => {}, connection: dbSchema ? { search_path: dbSchema } : {} });
+			try {
+				await single`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+				if (dbSchema) await single.unsafe(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"`);
+				await migratePostgres(drizzlePostgres({ client: single }), {
+					migrationsFolder: MIGRATIONS_FOLDER,
+					...(dbSchema ? { migrationsSchema: dbSchema } : {}),
+				});
+				await single`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+			} finally {
+				await single.end({ timeout: 5 });
+			}
 		},
 		async ping() {
 			await db.execute(sql`select 1`);
