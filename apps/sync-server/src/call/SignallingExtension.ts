@@ -162,8 +162,9 @@ export class SignallingExtension implements Extension {
 			kind: "leave",
 			from: { peer: state.peer, userId: identity?.userId ?? "", name: identity?.name ?? "" },
 		};
-		// The document may already be unloading when the last connection goes; nobody is left to tell then.
-		if (document.getConnectionsCount() > 0) document.broadcastStateless(JSON.stringify(leave));
+		// Even with no local connection left, other nodes may hold participants: broadcasting still
+		// publishes through the Redis extension's beforeBroadcastStateless.
+		document.broadcastStateless(JSON.stringify(leave));
 	}
 }
 
