@@ -1,38 +1,28 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const SESSION = "callE2eSession00000000001";
 
-// Harness: a bare Hocuspocus with the call signalling extension, and a page that mounts the call UI.
-const SERVER_SCRIPT = `
-import { Server } from "@hocuspocus/server";
-import { SignallingExtension } from "./apps/sync-server/src/call/SignallingExtension.ts";
-const server = new Server({
-	port: 0, address: "127.0.0.1", quiet: true,
-	extensions: [new SignallingExtension({ ice: { stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlS: 60 } })],
-	async onAuthenticate({ token }) { return { user: { id: "u-" + token, username: token } }; },
-});
-await server.listen();
-console.log(JSON.stringify({ url: "ws://127.0.0.1:" + server.address.port }));
-process.on("SIGTERM", async () => { await server.destroy(); process.exit(0); });
-`;
-
+// Harness page served as the "editor build" by the real sync-server (same origin for /collab):
+// it mounts the call UI on a provider for the session. Replaced by the session page once it lands.
 const PAGE_ENTRY = `
 import { HocuspocusProvider } from "@hocuspocus/provider";
 import { mountCall } from "./mountCall.ts";
 const params = new URLSearchParams(location.search);
-const token = params.get("token");
-const provider = new HocuspocusProvider({ url: params.get("ws"), name: params.get("doc"), token });
-provider.awareness.setLocalStateField("user", { name: token });
-window.provider = provider;
-mountCall(document.getElementById("call"), { provider, self: { id: "u-" + token, name: token } });
+const provider = new HocuspocusProvider({
+	url: location.origin.replace(/^http/, "ws") + "/collab/" + params.get("doc"),
+	name: params.get("doc"),
+	token: params.get("token"),
+});
+provider.awareness.setLocalStateField("user", { name: params.get("name") });
+mountCall(document.getElementById("call"), { provider, self: { id: params.get("id"), name: params.get("name") } });
 `;
 
 const CHROMIUM_ARGS = [
@@ -61,53 +51,93 @@ const RECORD_PEER_CONNECTIONS = () => {
 };
 
 let serverProcess: ChildProcess;
-let wsUrl: string;
-let http: Server;
-let pageUrl: string;
+let baseUrl: string;
 let browser: Browser;
+let sessionId: string;
+const tokens = new Map<string, { token: string; id: string; username: string }>();
 const contexts: BrowserContext[] = [];
+const tempDirs: string[] = [];
+
+async function api(method: string, pathname: string, body: unknown, token?: string) {
+	const res = await fetch(baseUrl + pathname, {
+		method,
+		headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+		body: JSON.stringify(body),
+	});
+	const json = (await res.json()) as Record<string, any>;
+	if (res.status >= 300) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(json)}`);
+	return json;
+}
 
 beforeAll(async () => {
-	serverProcess = spawn(process.execPath, ["--input-type=module", "-e", SERVER_SCRIPT], {
-		cwd: ROOT,
-		stdio: ["ignore", "pipe", "inherit"],
-	});
-	const [line] = (await once(serverProcess.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
-	wsUrl = (JSON.parse(line.toString().split("\n")[0] ?? "") as { url: string }).url;
-
+	const dist = mkdtempSync(path.join(os.tmpdir(), "tandem-call-dist-"));
+	const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-call-data-"));
+	tempDirs.push(dist, dataDir);
 	const bundle = await build({
-		stdin: { contents: PAGE_ENTRY, resolveDir: `${ROOT}apps/editor/src/call`, loader: "ts" },
+		stdin: { contents: PAGE_ENTRY, resolveDir: path.join(ROOT, "apps/editor/src/call"), loader: "ts" },
 		bundle: true,
 		format: "esm",
 		platform: "browser",
 		write: false,
 	});
-	const js = bundle.outputFiles[0]?.text ?? "";
-	const html = `<!doctype html><html><head><meta charset="utf-8"><title>call</title></head><body><main><pre>code here</pre></main><div id="call"></div><script type="module" src="/app.js"></script></body></html>`;
-	http = createServer((req, res) => {
-		if (req.url?.startsWith("/app.js")) res.writeHead(200, { "content-type": "text/javascript" }).end(js);
-		else res.writeHead(200, { "content-type": "text/html" }).end(html);
+	writeFileSync(path.join(dist, "app.js"), bundle.outputFiles[0]?.text ?? "");
+	writeFileSync(
+		path.join(dist, "index.html"),
+		`<!doctype html><html><head><meta charset="utf-8"><title>call</title></head><body><main><pre>code here</pre></main><div id="call"></div><script type="module" src="/app.js"></script></body></html>`,
+	);
+
+	serverProcess = spawn(process.execPath, [path.join(ROOT, "apps/sync-server/src/main.ts")], {
+		cwd: ROOT,
+		env: { ...process.env, PORT: "0", DATA_DIR: dataDir, EDITOR_DIST: dist, LOG_LEVEL: "warn" },
+		stdio: ["ignore", "pipe", "inherit"],
 	});
-	http.listen(0, "127.0.0.1");
-	await once(http, "listening");
-	pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+	baseUrl = await new Promise<string>((resolve, reject) => {
+		let buffered = "";
+		serverProcess.once("exit", (code) => reject(new Error(`sync-server exited with ${code}`)));
+		serverProcess.stdout?.on("data", (chunk: Buffer) => {
+			buffered += chunk.toString();
+			for (const line of buffered.split("\n")) {
+				if (line.includes('"listening"')) resolve((JSON.parse(line) as { url: string }).url);
+			}
+		});
+	});
+
+	for (const name of ["alice", "bob", "carol"]) {
+		const username = `${name}${Math.random().toString(36).slice(2, 8)}`;
+		const res = await api("POST", "/register", {
+			username,
+			email: `${username}@example.test`,
+			password: `correct horse ${username}`,
+		});
+		tokens.set(name, { token: res.token, id: res.user.id, username });
+	}
+	const owner = tokens.get("alice")?.token;
+	sessionId = (await api("POST", "/create-session", { title: "call", language: "python" }, owner)).id;
+	for (const name of ["bob", "carol"])
+		await api("POST", "/invite-user", { sessionId, userId: tokens.get(name)?.id }, owner);
+
 	browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {
 	for (const c of contexts) await c.close().catch(() => {});
 	await browser?.close();
-	http?.close();
-	serverProcess?.kill("SIGTERM");
+	if (serverProcess && serverProcess.exitCode === null) {
+		serverProcess.kill("SIGTERM");
+		await once(serverProcess, "exit");
+	}
+	for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 async function openParticipant(name: string): Promise<Page> {
 	const context = await browser.newContext();
 	contexts.push(context);
-	await context.grantPermissions(["camera", "microphone"], { origin: new URL(pageUrl).origin });
+	await context.grantPermissions(["camera", "microphone"], { origin: baseUrl });
 	const page = await context.newPage();
 	await page.addInitScript(RECORD_PEER_CONNECTIONS);
-	await page.goto(`${pageUrl}?ws=${encodeURIComponent(wsUrl)}&doc=${SESSION}&token=${name}`);
+	const user = tokens.get(name);
+	const query = new URLSearchParams({ doc: sessionId, token: user?.token ?? "", id: user?.id ?? "", name });
+	await page.goto(`${baseUrl}/?${query}`);
 	await page.getByRole("button", { name: "Join call" }).click();
 	await page.getByRole("button", { name: "Leave" }).waitFor();
 	return page;
@@ -166,7 +196,8 @@ async function expectPlayingEveryone(page: Page, others: string[]) {
 	await vi.waitFor(
 		async () => {
 			const videos = await remoteVideos(page);
-			expect(videos.map((v) => v.name).sort()).toEqual([...others].sort());
+			// Tiles carry the server-stamped account names.
+			expect(videos.map((v) => v.name).sort()).toEqual(others.map((o) => tokens.get(o)?.username).sort());
 			for (const v of videos) {
 				expect(v.width, JSON.stringify(v)).toBeGreaterThan(0);
 				expect(v.frames, JSON.stringify(v)).toBeGreaterThan(0);
