@@ -1,5 +1,4 @@
 import fastifyCookie from "@fastify/cookie";
-import { Redis as RedisExtension } from "@hocuspocus/extension-redis";
 import { type Extension, Hocuspocus } from "@hocuspocus/server";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { registerAuthRoutes } from "./auth/authRoutes.ts";
@@ -12,6 +11,7 @@ import { AccessWatcher } from "./collab/AccessWatcher.ts";
 import { AuthExtension } from "./collab/AuthExtension.ts";
 import { attachCollabUpgrade } from "./collab/collabUpgrade.ts";
 import { PersistenceExtension } from "./collab/PersistenceExtension.ts";
+import { RedisSync, redisSyncConfig } from "./collab/RedisSync.ts";
 import type { Config } from "./config.ts";
 import { type Database, type Db, openDatabase } from "./db/database.ts";
 import { installErrorHandlers } from "./http/errors.ts";
@@ -82,7 +82,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const store = drizzleDocumentStore(database.db);
 
 	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens })];
-	if (config.redisUrl) extensions.push(new RedisExtension(redisExtensionConfig(config.redisUrl, config.redisPrefix)));
+	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
 	extensions.push(new PersistenceExtension(store));
 	extensions.push(new SignallingExtension());
 	extensions.push(...(deps.extensions ?? []));
@@ -177,20 +177,4 @@ async function waitForUnload(hocuspocus: Hocuspocus, deadlineMs = 15_000): Promi
 			}),
 		);
 	}
-}
-
-function redisExtensionConfig(url: string, prefix: string) {
-	const u = new URL(url);
-	const db = Number(u.pathname.replace("/", "") || 0);
-	return {
-		host: u.hostname,
-		port: Number(u.port || 6379),
-		prefix: `${prefix}:collab`,
-		options: {
-			...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-			...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-			...(u.protocol === "rediss:" ? { tls: {} } : {}),
-			db,
-		},
-	};
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { codeText, encodeDocument, readCode, seedDocument } from "@tandem/crdt-schema";
+import { codeText, encodeDocument, readCode, seedDocument, setLanguage, setTitle } from "@tandem/crdt-schema";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
@@ -101,12 +101,38 @@ for (const [name, make] of [
 			seedDocument(doc, { code: "a", language: "go", title: "first" });
 			await store.storeDocument(id, encodeDocument(doc), { code: "a", language: "go", title: "first" });
 			codeText(doc).insert(1, "b");
+			setLanguage(doc, "rust");
+			setTitle(doc, "second");
 			await store.storeDocument(id, encodeDocument(doc), { code: "ab", language: "rust", title: "second" });
 			const loaded = new Y.Doc();
 			Y.applyUpdate(loaded, (await store.loadDocument(id)) as Uint8Array);
 			expect(readCode(loaded)).toBe("ab");
 			const row = await findSession(h.database.db, id);
 			expect(row).toMatchObject({ code: "ab", language: "rust", title: "second" });
+		});
+
+		it("never loses what another node stored: a store merges into the stored state", async () => {
+			const id = await newSession();
+			const base = new Y.Doc();
+			seedDocument(base, { code: "base", language: "python" });
+			const nodeA = new Y.Doc();
+			const nodeB = new Y.Doc();
+			Y.applyUpdate(nodeA, encodeDocument(base));
+			Y.applyUpdate(nodeB, encodeDocument(base));
+			codeText(nodeA).insert(0, "A-");
+			codeText(nodeB).insert(4, "-B");
+			await store.storeDocument(id, encodeDocument(nodeA), { code: readCode(nodeA), language: "python", title: "" });
+			// Node B has not received A's edit yet; its store must not erase it.
+			await store.storeDocument(id, encodeDocument(nodeB), { code: readCode(nodeB), language: "python", title: "" });
+			const loaded = new Y.Doc();
+			Y.applyUpdate(loaded, (await store.loadDocument(id)) as Uint8Array);
+			expect(readCode(loaded)).toBe("A-base-B");
+			expect((await findSession(h.database.db, id))?.code).toBe("A-base-B");
+			// Storing the same state again changes nothing (idempotent merge).
+			await store.storeDocument(id, encodeDocument(nodeB), { code: readCode(nodeB), language: "python", title: "" });
+			const again = new Y.Doc();
+			Y.applyUpdate(again, (await store.loadDocument(id)) as Uint8Array);
+			expect(readCode(again)).toBe("A-base-B");
 		});
 
 		it("keeps documents of different sessions apart", async () => {

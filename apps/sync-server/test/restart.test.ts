@@ -29,7 +29,9 @@ describe("restart on the same DATA_DIR", () => {
 		// Unicode and a long debounce: only the SIGTERM drain can have stored this.
 		codeText(c.doc).insert(codeText(c.doc).length, "línea dos ✓\n");
 		const expected = readCode(c.doc);
-		await eventually(async () => (await api(first.url, "GET", `/session/${session.id}`, { token: u.token })).body?.code === expected);
+		await eventually(
+			async () => (await api(first.url, "GET", `/session/${session.id}`, { token: u.token })).body?.code === expected,
+		);
 
 		expect(await first.stop("SIGTERM")).toBe(0);
 		running.pop();
@@ -37,7 +39,9 @@ describe("restart on the same DATA_DIR", () => {
 
 		const second = await spawnServer(env);
 		running.push(second);
-		const login = await api(second.url, "POST", "/login", { body: { username: u.user.username, password: u.password } });
+		const login = await api(second.url, "POST", "/login", {
+			body: { username: u.user.username, password: u.password },
+		});
 		expect(login.status).toBe(200);
 		// The token from the first process still works: the secret lives in the database.
 		const view = await api(second.url, "GET", `/session/${session.id}`, { token: u.token });

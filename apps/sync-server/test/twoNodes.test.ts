@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { type ChildServer, spawnServer } from "./support/childServer.ts";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
-import { api, createSession, eventually, registerUser, TEST_DATABASE_URL, TEST_REDIS_URL } from "./support/testServer.ts";
+import {
+	api,
+	createSession,
+	eventually,
+	registerUser,
+	TEST_DATABASE_URL,
+	TEST_REDIS_URL,
+} from "./support/testServer.ts";
 
 const dbName = `tandem_test_${Math.random().toString(36).slice(2, 10)}`;
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
@@ -46,7 +53,10 @@ describe("two nodes over one Postgres and one Redis", () => {
 		// A token minted on node A is valid on node B (one secret in the database).
 		expect((await api(b.url, "GET", "/me", { token: owner.token })).status).toBe(200);
 		const session = await createSession(a.url, owner.token, { code: "shared\n" });
-		await api(b.url, "POST", "/invite-user", { token: owner.token, body: { sessionId: session.id, userId: peer.user.id } });
+		await api(b.url, "POST", "/invite-user", {
+			token: owner.token,
+			body: { sessionId: session.id, userId: peer.user.id },
+		});
 
 		const onA = await connectClient(a.wsUrl, session.id, owner.token);
 		const onB = await connectClient(b.wsUrl, session.id, peer.token);

@@ -55,7 +55,11 @@ function openPostgres(url: string, dbSchema: string | undefined): Database {
 		kind: "postgres",
 		async migrate() {
 			// Several nodes may boot at once: one connection holds an advisory lock while it migrates.
-			const single = postgres(url, { max: 1, onnotice: () => {}, connection: dbSchema ? { search_path: dbSchema } : {} });
+			const single = postgres(url, {
+				max: 1,
+				onnotice: () => {},
+				connection: dbSchema ? { search_path: dbSchema } : {},
+			});
 			try {
 				await single`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
 				if (dbSchema) await single.unsafe(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"`);

@@ -1,7 +1,22 @@
+import { readCode, readLanguage, readTitle } from "@tandem/crdt-schema";
 import { eq } from "drizzle-orm";
+import * as Y from "yjs";
 import type { Db } from "../db/database.ts";
 import { documents, sessions } from "../db/schema.ts";
 import { type DocumentStore, type DocumentSummary, PersistenceError } from "./DocumentStore.ts";
+
+/**
+ * Merge a new state into the stored one. Several nodes store the same document; a node
+ * may hold edits the other has not received yet, so a store never overwrites what
+ * another node stored: both states are Yjs updates of one document and merging them
+ * is exactly the CRDT merge (binary only, SPEC CS6).
+ */
+function mergeStates(stored: Uint8Array, incoming: Uint8Array): { state: Uint8Array; doc: Y.Doc } {
+	const doc = new Y.Doc();
+	Y.applyUpdate(doc, stored);
+	Y.applyUpdate(doc, incoming);
+	return { state: Y.encodeStateAsUpdate(doc), doc };
+}
 
 /** DocumentStore over drizzle: the same code for PGlite and postgres.js. */
 export function drizzleDocumentStore(db: Db): DocumentStore {
@@ -18,13 +33,27 @@ export function drizzleDocumentStore(db: Db): DocumentStore {
 			try {
 				const now = new Date();
 				await db.transaction(async (tx) => {
+					const rows = await tx
+						.select({ state: documents.state })
+						.from(documents)
+						.where(eq(documents.sessionId, id))
+						.for("update");
+					let toStore = state;
+					let plain = summary;
+					const stored = rows[0]?.state;
+					if (stored && stored.byteLength > 0) {
+						const merged = mergeStates(stored, state);
+						toStore = merged.state;
+						plain = { code: readCode(merged.doc), language: readLanguage(merged.doc), title: readTitle(merged.doc) };
+						merged.doc.destroy();
+					}
 					await tx
 						.insert(documents)
-						.values({ sessionId: id, state, updatedAt: now })
-						.onConflictDoUpdate({ target: documents.sessionId, set: { state, updatedAt: now } });
+						.values({ sessionId: id, state: toStore, updatedAt: now })
+						.onConflictDoUpdate({ target: documents.sessionId, set: { state: toStore, updatedAt: now } });
 					await tx
 						.update(sessions)
-						.set({ code: summary.code, language: summary.language, title: summary.title, updatedAt: now })
+						.set({ code: plain.code, language: plain.language, title: plain.title, updatedAt: now })
 						.where(eq(sessions.id, id));
 				});
 			} catch (e: unknown) {
