@@ -52,6 +52,8 @@ export interface ServerDeps {
 	/** Extra REST route groups. */
 	readonly routes?: readonly RouteGroup[];
 	readonly throttle?: ThrottleLimits;
+	/** Wrap the document store (fault injection in tests, metrics). */
+	readonly wrapStore?: (store: DocumentStore) => DocumentStore;
 	/** How often open sockets' roles and tokens are re-checked (ms). */
 	readonly accessSweepMs?: number;
 }
@@ -79,7 +81,8 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	await database.migrate();
 	state.migrated = true;
 	const tokens = createTokenService(await resolveTokenSecret(database.db, config.tokenSecret), config.tokenTtlSeconds);
-	const store = drizzleDocumentStore(database.db);
+	const baseStore = drizzleDocumentStore(database.db);
+	const store = deps.wrapStore ? deps.wrapStore(baseStore) : baseStore;
 
 	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens })];
 	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
@@ -121,11 +124,11 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 
 	installErrorHandlers(app);
 	await app.register(fastifyCookie);
+	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);
 	registerAuthRoutes(app, ctx, new LoginThrottle(deps.throttle ?? DEFAULT_THROTTLE));
 	registerSessionRoutes(app, ctx);
 	for (const group of deps.routes ?? []) await group(app, ctx);
-	await registerStaticRoutes(app, config.editorDist);
 
 	const closeSockets = attachCollabUpgrade(app.server, hocuspocus, {
 		maxPayloadBytes: config.wsMaxPayloadBytes,

@@ -1,4 +1,4 @@
-import type { Extension, Hocuspocus, onAuthenticatePayload } from "@hocuspocus/server";
+import type { beforeHandleAwarenessPayload, Extension, Hocuspocus, onAuthenticatePayload } from "@hocuspocus/server";
 import { tokenFromCookieHeader, userForToken } from "../auth/requestAuth.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { Db } from "../db/database.ts";
@@ -6,6 +6,12 @@ import { isSessionId } from "../sessions/sessionIds.ts";
 import { type Role, roleOf } from "../sessions/sessionRepository.ts";
 import { AccessRevoked, TokenRevoked } from "./closeEvents.ts";
 import { type CollabContext, isCollabContext } from "./collabContext.ts";
+
+/**
+ * Largest awareness state one client may publish (RELIABILITY 19): a name, a colour and a
+ * cursor fit in a few hundred bytes; 4 KiB leaves room and keeps every peer's copy small.
+ */
+export const MAX_AWARENESS_STATE_BYTES = 4096;
 
 export interface AuthExtensionOptions {
 	readonly db: Db;
@@ -43,6 +49,19 @@ export class AuthExtension implements Extension {
 		if (!role) throw new Error("Not a participant of this session");
 		connectionConfig.readOnly = role === "viewer";
 		return { user: { id: user.id, username: user.username }, tokenVersion: user.tokenVersion, role };
+	}
+
+	/** Drop oversized awareness states before they are applied or broadcast. */
+	async beforeHandleAwareness({ states }: beforeHandleAwarenessPayload): Promise<void> {
+		for (const [clientId, state] of states) {
+			let size: number;
+			try {
+				size = Buffer.byteLength(JSON.stringify(state) ?? "", "utf8");
+			} catch {
+				size = Number.POSITIVE_INFINITY;
+			}
+			if (size > MAX_AWARENESS_STATE_BYTES) states.delete(clientId);
+		}
 	}
 }
 

@@ -4,6 +4,9 @@ import * as Y from "yjs";
 import type { DocumentStore } from "../persistence/DocumentStore.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
 
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 15_000;
+
 /** Stateless message type sent after each successful store. */
 export const STORED_MESSAGE_TYPE = "stored";
 
@@ -18,6 +21,7 @@ export class PersistenceExtension implements Extension {
 	// Below the Redis extension (1000), whose onStoreDocument takes the cross-node lock first.
 	priority = 50;
 	private readonly store: DocumentStore;
+	private readonly failures = new Map<string, number>();
 
 	constructor(store: DocumentStore) {
 		this.store = store;
@@ -32,14 +36,38 @@ export class PersistenceExtension implements Extension {
 		}
 	}
 
-	async onStoreDocument({ documentName, document }: onStoreDocumentPayload): Promise<void> {
+	async onStoreDocument(payload: onStoreDocumentPayload): Promise<void> {
+		const { documentName, document, instance } = payload;
 		if (!isSessionId(documentName)) return;
 		const state = encodeDocument(document);
-		await this.store.storeDocument(documentName, state, {
-			code: readCode(document),
-			language: readLanguage(document),
-			title: readTitle(document),
-		});
+		try {
+			await this.store.storeDocument(documentName, state, {
+				code: readCode(document),
+				language: readLanguage(document),
+				title: readTitle(document),
+			});
+			this.failures.delete(documentName);
+		} catch (e: unknown) {
+			// The document stays in memory (Hocuspocus does not unload after a failed store);
+			// try again with backoff even if nobody types again (RELIABILITY 34).
+			const failures = (this.failures.get(documentName) ?? 0) + 1;
+			this.failures.set(documentName, failures);
+			const delayMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(failures - 1, 10));
+			setTimeout(() => {
+				if (instance.documents.get(documentName) === document) void instance.storeDocumentHooks(document, payload);
+			}, delayMs).unref();
+			console.error(
+				JSON.stringify({
+					level: "error",
+					msg: "store failed; will retry",
+					documentName,
+					failures,
+					delayMs,
+					err: String((e as Error)?.cause ?? e),
+				}),
+			);
+			throw e;
+		}
 		const stateVector = Buffer.from(Y.encodeStateVectorFromUpdate(state)).toString("base64");
 		document.broadcastStateless(JSON.stringify({ type: STORED_MESSAGE_TYPE, stateVector }));
 	}

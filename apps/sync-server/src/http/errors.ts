@@ -86,6 +86,14 @@ export function toErrorBody(error: unknown): {
 	if (error instanceof ZodError) {
 		return { status: 400, code: "invalid_input", message: describeZodError(error), headers: {} };
 	}
+	if (isDatabaseUnavailable(error)) {
+		return {
+			status: 503,
+			code: "unavailable",
+			message: "Service temporarily unavailable; try again shortly",
+			headers: { "retry-after": "5" },
+		};
+	}
 	const fe = (typeof error === "object" ? error : null) as Partial<FastifyError> | null;
 	if (fe && typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
 		if (fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" || (error instanceof SyntaxError && fe.statusCode === 400)) {
@@ -99,6 +107,34 @@ export function toErrorBody(error: unknown): {
 		return { status: fe.statusCode, code, message, headers: {} };
 	}
 	return { status: 500, code: "internal", message: "Internal server error", headers: {} };
+}
+
+// Connection-level failures (not query errors): the database is down or restarting (RELIABILITY 34).
+const UNAVAILABLE_CODES = new Set([
+	"ECONNREFUSED",
+	"ECONNRESET",
+	"ETIMEDOUT",
+	"EPIPE",
+	"CONNECTION_CLOSED",
+	"CONNECTION_ENDED",
+	"CONNECTION_DESTROYED",
+	"CONNECT_TIMEOUT",
+	"57P01",
+	"57P02",
+	"57P03",
+]);
+
+/** Whether an error (or one of its causes) says the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+	for (
+		let e: unknown = error, depth = 0;
+		e && typeof e === "object" && depth < 5;
+		e = (e as { cause?: unknown }).cause, depth++
+	) {
+		const code = (e as { code?: unknown }).code;
+		if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) return true;
+	}
+	return false;
 }
 
 /** Install the JSON error and not-found handlers: {"error":{"code","message"}}, never a stack. */

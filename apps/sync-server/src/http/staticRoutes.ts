@@ -8,7 +8,8 @@ import { ApiError } from "./errors.ts";
 const APP_ROUTE = /^\/(?:s\/[A-Za-z0-9_-]{1,64}|login|signup|sessions)\/?$/;
 
 /**
- * Serve the built editor at `/`, with index.html for app routes. Without a build,
+ * Serve the built editor at `/`, with index.html for app routes. Register before the API
+ * routes so its onRequest hook applies to them. Without a build,
  * `/` says how to make one; API paths and missing assets stay JSON 404s.
  */
 export async function registerStaticRoutes(app: FastifyInstance, editorDist: string): Promise<void> {
@@ -22,6 +23,15 @@ export async function registerStaticRoutes(app: FastifyInstance, editorDist: str
 				.send("The editor is not built. Run `npm run build -w apps/editor` (or `npm start` at the repository root)."),
 		);
 	}
+	// `/sessions` is both a page and an API call: a browser navigation (Accept: text/html)
+	// gets the app, fetch() (Accept: */* or JSON) gets the API.
+	app.addHook("onRequest", async (request, reply) => {
+		if (!hasDist || request.method !== "GET") return;
+		const pathname = request.url.split("?")[0] ?? "/";
+		if (APP_ROUTE.test(pathname) && /text\/html/.test(request.headers.accept ?? "")) {
+			return reply.type("text/html; charset=utf-8").sendFile("index.html");
+		}
+	});
 	app.setNotFoundHandler((request, reply) => {
 		const pathname = request.url.split("?")[0] ?? "/";
 		if (hasDist && (request.method === "GET" || request.method === "HEAD") && APP_ROUTE.test(pathname)) {
