@@ -52,6 +52,8 @@ export interface ServerDeps {
 	/** Extra REST route groups. */
 	readonly routes?: readonly RouteGroup[];
 	readonly throttle?: ThrottleLimits;
+	/** Limits on unknown-session lookups per user+IP (RELIABILITY 29). */
+	readonly guessThrottle?: ThrottleLimits;
 	/** Wrap the document store (fault injection in tests, metrics). */
 	readonly wrapStore?: (store: DocumentStore) => DocumentStore;
 	/** How often open sockets' roles and tokens are re-checked (ms). */
@@ -95,8 +97,10 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 		quiet: true,
 		debounce: config.persistDebounceMs,
 		maxDebounce: config.persistMaxDebounceMs,
-		// RELIABILITY 17: an unauthenticated socket may queue little and must authenticate quickly.
-		timeout: 30_000,
+		// RELIABILITY 17: Hocuspocus closes a socket that has not authenticated within `timeout`
+		// (an absolute deadline traffic cannot extend) and caps what it may queue meanwhile.
+		// 45 s also bounds idle authenticated sockets; providers renew awareness every 15 s.
+		timeout: 45_000,
 		maxUnauthenticatedQueueSize: 256 * 1024,
 		maxUnauthenticatedQueueMessages: 100,
 		maxPendingDocuments: 20,
@@ -127,7 +131,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);
 	registerAuthRoutes(app, ctx, new LoginThrottle(deps.throttle ?? DEFAULT_THROTTLE));
-	registerSessionRoutes(app, ctx);
+	registerSessionRoutes(app, ctx, deps.guessThrottle);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 
 	const closeSockets = attachCollabUpgrade(app.server, hocuspocus, {

@@ -157,6 +157,15 @@ describe("collaboration", () => {
 		}
 	});
 
+	it("serves only the path's document on a /collab/{sessionId} socket", async () => {
+		const u = await registerUser(s.url, "pinned");
+		const one = await createSession(s.url, u.token, { code: "one" });
+		const two = await createSession(s.url, u.token, { code: "two" });
+		const ok = track(await connectClient(`${s.wsUrl}/${one.id}`, one.id, u.token));
+		expect(readCode(ok.doc)).toBe("one");
+		await expect(connectClient(`${s.wsUrl}/${one.id}`, two.id, u.token)).rejects.toThrow(/authentication failed/);
+	});
+
 	it("refuses upgrades on other paths and from foreign origins", async () => {
 		const refused = (url: string, headers?: Record<string, string>) =>
 			new Promise<boolean>((resolve) => {

@@ -15,7 +15,10 @@ let base: string;
 beforeAll(async () => {
 	s = await startTestServer(
 		{ BODY_LIMIT_BYTES: "65536" },
-		{ throttle: { perAccount: 3, perIp: 1000, windowMs: 60_000 } },
+		{
+			throttle: { perAccount: 3, perIp: 1000, windowMs: 60_000 },
+			guessThrottle: { perAccount: 5, perIp: Number.POSITIVE_INFINITY, windowMs: 60_000 },
+		},
 	);
 	base = s.url;
 });
@@ -251,6 +254,17 @@ describe("sessions", () => {
 		const res = await api(base, "GET", `/session/${session.id}`, { token: stranger.token });
 		expect(res.status).toBe(403);
 		expect(res.body.error.code).toBe("forbidden");
+	});
+
+	it("answers guessed session ids with 404 and then 429", async () => {
+		const guesser = await registerUser(base, "guesser");
+		for (let i = 0; i < 5; i++) {
+			const miss = await api(base, "GET", `/session/guess${i}AAAAAAAAAAAAAAAAAA`, { token: guesser.token });
+			expect(miss.status).toBe(404);
+		}
+		const limited = await api(base, "GET", "/session/guess9AAAAAAAAAAAAAAAAAA", { token: guesser.token });
+		expect(limited.status).toBe(429);
+		expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
 	});
 
 	it("registers a client-made id idempotently for its owner and 409 for anyone else", async () => {

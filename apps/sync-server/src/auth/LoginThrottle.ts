@@ -35,6 +35,11 @@ export class LoginThrottle {
 		return Math.max(accountWait, ipWait);
 	}
 
+	/** Seconds to wait for this account+IP (failures only), without counting an attempt. */
+	peek(account: string, ip: string): number {
+		return this.waitFor(`a:${account.toLowerCase()}|${ip}`, this.limits.perAccount);
+	}
+
 	/** Record a failed attempt for this account from this IP. */
 	fail(account: string, ip: string): void {
 		this.bump(`a:${account.toLowerCase()}|${ip}`, Number.POSITIVE_INFINITY);

@@ -38,10 +38,14 @@ export class AuthExtension implements Extension {
 	async onAuthenticate({
 		documentName,
 		token,
+		request,
 		requestHeaders,
 		connectionConfig,
 	}: onAuthenticatePayload): Promise<CollabContext> {
 		if (!isSessionId(documentName)) throw new Error("Invalid document name");
+		// A socket opened on /collab/{id} (routed by document) serves only that document.
+		const pinned = pinnedSessionId(request);
+		if (pinned !== null && pinned !== documentName) throw new Error("Document does not match the socket path");
 		const raw = token || tokenFromCookieHeader(requestHeaders.get("cookie"));
 		if (!raw) throw new Error("Authentication required");
 		const user = await userForToken({ db: this.db, tokens: this.tokens }, raw);
@@ -62,6 +66,16 @@ export class AuthExtension implements Extension {
 			}
 			if (size > MAX_AWARENESS_STATE_BYTES) states.delete(clientId);
 		}
+	}
+}
+
+function pinnedSessionId(request: Request | undefined): string | null {
+	if (!request?.url) return null;
+	try {
+		const match = /^\/collab\/([^/]+)$/.exec(new URL(request.url, "http://localhost").pathname);
+		return match?.[1] ?? null;
+	} catch {
+		return null;
 	}
 }
 

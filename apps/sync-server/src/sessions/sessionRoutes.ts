@@ -2,6 +2,7 @@ import { encodeDocument, isLanguageId, LANGUAGES, seedDocument } from "@tandem/c
 import type { FastifyInstance } from "fastify";
 import * as Y from "yjs";
 import { z } from "zod";
+import { LoginThrottle, type ThrottleLimits } from "../auth/LoginThrottle.ts";
 import { findUserById, findUserByLogin, type UserRow } from "../auth/users.ts";
 import { applyRoleToConnections } from "../collab/AuthExtension.ts";
 import { viewSessionDocument } from "../collab/documents.ts";
@@ -64,18 +65,43 @@ async function sessionJson(ctx: ServerContext, row: SessionRow) {
 	};
 }
 
-/** The session a participant may see: 404 unknown (or malformed id), 403 for strangers. */
-async function sessionForParticipant(ctx: ServerContext, sessionId: string, user: UserRow) {
-	if (!isSessionId(sessionId)) throw new ApiError("not_found", "Session not found");
-	const row = await findSession(ctx.db, sessionId);
-	if (!row) throw new ApiError("not_found", "Session not found");
+/**
+ * Misses allowed per user per window before 429 (RELIABILITY 29): a person mistypes a
+ * link a few times; enumerating 128-bit ids needs millions.
+ */
+const GUESS_LIMITS = Object.freeze({ perAccount: 20, perIp: Number.POSITIVE_INFINITY, windowMs: 10 * 60_000 });
+
+/** The session a participant may see: 404 unknown (or malformed id), 403 for strangers, 429 for guessers. */
+async function sessionForParticipant(
+	ctx: ServerContext,
+	sessionId: string,
+	user: UserRow,
+	guesses: LoginThrottle,
+	ip: string,
+) {
+	const wait = guesses.peek(user.id, ip);
+	if (wait > 0) {
+		throw new ApiError("rate_limited", "Too many unknown sessions; try again later", {
+			headers: { "retry-after": String(wait) },
+		});
+	}
+	const row = isSessionId(sessionId) ? await findSession(ctx.db, sessionId) : undefined;
+	if (!row) {
+		guesses.fail(user.id, ip);
+		throw new ApiError("not_found", "Session not found");
+	}
 	const role = await roleOf(ctx.db, sessionId, user.id);
 	if (!role) throw new ApiError("forbidden", "You are not a participant of this session");
 	return { row, role };
 }
 
 /** POST /create-session, GET /session/{id}, POST /invite-user, GET /sessions. */
-export function registerSessionRoutes(app: FastifyInstance, ctx: ServerContext): void {
+export function registerSessionRoutes(
+	app: FastifyInstance,
+	ctx: ServerContext,
+	guessLimits: ThrottleLimits = GUESS_LIMITS,
+): void {
+	const guesses = new LoginThrottle(guessLimits);
 	app.post("/create-session", async (request, reply) => {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(createBody, request.body);
@@ -114,7 +140,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServerContext):
 	app.get("/session/:sessionId", async (request) => {
 		const user = await ctx.requireUser(request);
 		const { sessionId } = parseInput(sessionParams, request.params);
-		const { row } = await sessionForParticipant(ctx, sessionId, user);
+		const { row } = await sessionForParticipant(ctx, sessionId, user, guesses, request.ip);
 		return sessionJson(ctx, row);
 	});
 
@@ -136,7 +162,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ServerContext):
 	app.post("/invite-user", async (request, reply) => {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(inviteBody, request.body);
-		const { row, role } = await sessionForParticipant(ctx, body.sessionId, user);
+		const { row, role } = await sessionForParticipant(ctx, body.sessionId, user, guesses, request.ip);
 		if (role !== "owner") throw new ApiError("forbidden", "Only the owner can invite");
 		const invitee = body.userId
 			? await findUserById(ctx.db, body.userId)
