@@ -23,6 +23,7 @@ import { registerSessionRoutes } from "./sessions/sessionRoutes.ts";
 
 export { changeSessionDocument, readSessionDocument, viewSessionDocument } from "./collab/documents.ts";
 export { ApiError } from "./http/errors.ts";
+export { requireSessionRole } from "./sessions/sessionAccess.ts";
 export { isSessionId } from "./sessions/sessionIds.ts";
 export { type Role, roleOf } from "./sessions/sessionRepository.ts";
 

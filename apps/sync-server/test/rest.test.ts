@@ -365,3 +365,42 @@ describe("health and static", () => {
 		expect(missing.body.error.code).toBe("not_found");
 	});
 });
+
+describe("route groups", () => {
+	it("lets an added route group read the session document and check roles", async () => {
+		const { requireSessionRole, viewSessionDocument } = await import("../src/server.ts");
+		const extra = await startTestServer(
+			{},
+			{
+				routes: [
+					(app, ctx) => {
+						app.get("/session/:sessionId/peek", async (request) => {
+							const { sessionId } = request.params as { sessionId: string };
+							const { role } = await requireSessionRole(ctx, request, sessionId, ["owner", "editor"]);
+							const view = await viewSessionDocument(ctx.hocuspocus, ctx.store, sessionId);
+							return { role, code: view?.code ?? "" };
+						});
+					},
+				],
+			},
+		);
+		try {
+			const owner = await registerUser(extra.url, "grp");
+			const viewer = await registerUser(extra.url, "grpv");
+			const session = await createSession(extra.url, owner.token, { code: "peeked" });
+			await api(extra.url, "POST", "/invite-user", {
+				token: owner.token,
+				body: { sessionId: session.id, userId: viewer.user.id, role: "viewer" },
+			});
+			const ok = await api(extra.url, "GET", `/session/${session.id}/peek`, { token: owner.token });
+			expect(ok.body).toEqual({ role: "owner", code: "peeked" });
+			expect((await api(extra.url, "GET", `/session/${session.id}/peek`, { token: viewer.token })).status).toBe(403);
+			expect((await api(extra.url, "GET", "/session/AAAAAAAAAAAAAAAAAAAAAA/peek", { token: owner.token })).status).toBe(
+				404,
+			);
+			expect((await api(extra.url, "GET", `/session/${session.id}/peek`)).status).toBe(401);
+		} finally {
+			await extra.close();
+		}
+	});
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+describe("loadConfig", () => {
+	it("applies the documented defaults and freezes the result", () => {
+		const c = loadConfig({});
+		expect(c).toMatchObject({
+			port: 8080,
+			host: "127.0.0.1",
+			databaseUrl: undefined,
+			redisUrl: undefined,
+			persistDebounceMs: 2000,
+			persistMaxDebounceMs: 10_000,
+		});
+		expect(c.dataDir.endsWith("/data")).toBe(true);
+		expect(c.editorDist.endsWith("apps/editor/dist")).toBe(true);
+		expect(Object.isFrozen(c)).toBe(true);
+	});
+
+	it("accepts PORT=0 and durations like 12h", () => {
+		const c = loadConfig({ PORT: "0", TOKEN_TTL: "12h" });
+		expect(c.port).toBe(0);
+		expect(c.tokenTtlSeconds).toBe(43_200);
+	});
+
+	it("fails with a message naming every bad variable", () => {
+		let error: unknown;
+		try {
+			loadConfig({ PORT: "http", DATABASE_URL: "mysql://x", TOKEN_TTL: "soon" });
+		} catch (e: unknown) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(ConfigError);
+		expect((error as Error).message).toMatch(/PORT/);
+		expect((error as Error).message).toMatch(/TOKEN_TTL/);
+		expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL: must be a postgres:\/\/ URL/);
+		expect(() => loadConfig({ PERSIST_DEBOUNCE_MS: "5000", PERSIST_MAX_DEBOUNCE_MS: "100" })).toThrow(
+			/PERSIST_MAX_DEBOUNCE_MS/,
+		);
+		expect(() => loadConfig({ TOKEN_SECRET: "short" })).toThrow(/TOKEN_SECRET/);
+	});
+});
