@@ -37,8 +37,17 @@ const CHROMIUM_ARGS = [
 	"--use-fake-ui-for-media-stream",
 ];
 
-// Records every RTCPeerConnection the page makes, so the test can read getStats().
+// Records every RTCPeerConnection (to read getStats) and WebSocket (to cut the connection) the page makes.
 const RECORD_PEER_CONNECTIONS = () => {
+	const NativeSocket = window.WebSocket;
+	const sockets: WebSocket[] = [];
+	(window as unknown as { __sockets: WebSocket[] }).__sockets = sockets;
+	window.WebSocket = class extends NativeSocket {
+		constructor(url: string | URL, protocols?: string | string[]) {
+			super(url, protocols);
+			sockets.push(this);
+		}
+	} as typeof WebSocket;
 	const Native = window.RTCPeerConnection;
 	const all: RTCPeerConnection[] = [];
 	(window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = all;
@@ -221,6 +230,11 @@ async function expectPlayingEveryone(page: Page, others: string[]) {
 	);
 }
 
+/** Retries `check` until it passes (bounded, so a failure is reported rather than hanging). */
+function eventually(check: () => Promise<void>) {
+	return vi.waitFor(check, { timeout: 20_000, interval: 100 });
+}
+
 /** Waits until `key` stops rising between two samples (a fixed sampling gap, no timing assertion). */
 async function expectStopsRising(page: Page, key: "audioOut" | "videoOut") {
 	await vi.waitFor(
@@ -265,7 +279,7 @@ describe("calls in a session", () => {
 		await alice.getByRole("button", { name: "Mute" }).click();
 		await alice.getByRole("button", { name: "Unmute" }).waitFor();
 		await expectStopsRising(alice, "audioOut");
-		await vi.waitFor(async () => {
+		await eventually(async () => {
 			expect(await bob.locator(".tc-tile", { hasText: "alice" }).getAttribute("data-muted")).toBe("true");
 		});
 		await alice.getByRole("button", { name: "Unmute" }).click();
@@ -277,7 +291,7 @@ describe("calls in a session", () => {
 		await bob.getByRole("button", { name: "Camera off" }).click();
 		await bob.getByRole("button", { name: "Camera on" }).waitFor();
 		await expectStopsRising(bob, "videoOut");
-		await vi.waitFor(async () => {
+		await eventually(async () => {
 			expect(await carol.locator(".tc-tile", { hasText: "bob" }).getAttribute("data-camera")).toBe("false");
 		});
 		await bob.getByRole("button", { name: "Camera on" }).click();
@@ -289,9 +303,27 @@ describe("calls in a session", () => {
 		await carol.getByRole("button", { name: "Leave" }).click();
 		await carol.getByRole("button", { name: "Join call" }).waitFor();
 		for (const page of [alice, bob]) {
-			await vi.waitFor(async () => expect(await page.locator(".tc-tile", { hasText: "carol" }).count()).toBe(0));
+			await eventually(async () => expect(await page.locator(".tc-tile", { hasText: "carol" }).count()).toBe(0));
 		}
 		expect(await carol.locator(".tc-tile").count()).toBe(0);
+	});
+
+	it("a dropped connection rejoins: the others keep exactly one playing tile for that person", async () => {
+		const aliceTile = bob.locator(".tc-tile", { hasText: tokens.get("alice")?.username ?? "" });
+		const peerBefore = await aliceTile.getAttribute("data-peer");
+		await alice.evaluate(() => {
+			for (const s of (window as unknown as { __sockets: WebSocket[] }).__sockets) s.close();
+		});
+		// The server minted a new peer id for the new connection, and bob renegotiated with it.
+		await eventually(async () => {
+			const now = await aliceTile.getAttribute("data-peer");
+			expect(now).not.toBeNull();
+			expect(now).not.toBe(peerBefore);
+		});
+		await expectPlayingEveryone(alice, ["bob"]);
+		await expectPlayingEveryone(bob, ["alice"]);
+		// One tile of her own and one of bob's: nothing left over from before the drop.
+		expect(await alice.locator(".tc-tile").count()).toBe(2);
 	});
 
 	it("a reload rejoins: the others keep exactly one playing tile for that person", async () => {

@@ -291,8 +291,10 @@ export class CallSession {
 			const stream = this.stream();
 			const audio = stream.getAudioTracks()[0];
 			const video = stream.getVideoTracks()[0];
-			if (audio && !this.state.muted) link.pc.addTrack(audio, stream);
-			if (video && this.state.camera) link.pc.addTrack(video, stream);
+			link.start(
+				{ audio: audio && !this.state.muted ? audio : null, video: video && this.state.camera ? video : null },
+				stream,
+			);
 		}
 		this.remotes.set(from.peer, participant);
 		this.emit({ type: "participant", participant: { ...participant } });
@@ -314,6 +316,7 @@ export class CallSession {
 		this.disconnected = false;
 		if (!this.inCall) return;
 		this.closeAllLinks();
+		if (this.selfPeer) this.emit({ type: "participantLeft", peer: this.selfPeer });
 		this.selfPeer = null;
 		this.announce();
 	};

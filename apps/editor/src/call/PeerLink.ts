@@ -1,5 +1,10 @@
 import type { OutgoingSignal } from "./signals.ts";
 
+export interface LocalTracks {
+	audio: MediaStreamTrack | null;
+	video: MediaStreamTrack | null;
+}
+
 export interface PeerLinkOptions {
 	selfPeer: string;
 	remotePeer: string;
@@ -25,6 +30,9 @@ export class PeerLink {
 	private settingRemoteAnswer = false;
 	private queue: Promise<void> = Promise.resolve();
 	private remoteStream: MediaStream | null = null;
+	// The polite side's tracks until the first offer arrives (see start).
+	private pendingTracks: LocalTracks | null = null;
+	private localStream: MediaStream | null = null;
 	// Candidates that came before any remote description (those of an offer we ignored on glare).
 	// The polite side's answer reuses that offer's ICE credentials and does not trickle them again,
 	// so dropping them can leave ICE with nothing to check.
@@ -54,8 +62,32 @@ export class PeerLink {
 		};
 	}
 
+	/**
+	 * Starts the link with the local tracks (null: nothing to send of that kind). Only the
+	 * impolite side offers first, with a recvonly transceiver for each kind it does not send so
+	 * that it still receives; the polite side adds its tracks when that first offer arrives, and
+	 * they join the offered m-lines. Two first offers racing each other is glare that perfect
+	 * negotiation would resolve, but it cost a rollback on every join and sometimes left ICE idle.
+	 */
+	start(tracks: LocalTracks, stream: MediaStream): void {
+		this.localStream = stream;
+		if (this.polite) {
+			this.pendingTracks = { ...tracks };
+			return;
+		}
+		for (const kind of ["audio", "video"] as const) {
+			const track = tracks[kind];
+			if (track) this.pc.addTrack(track, stream);
+			else this.pc.addTransceiver(kind, { direction: "recvonly" });
+		}
+	}
+
 	/** Sends `track` to this peer, reusing a transceiver of the same kind when there is one. */
 	async setTrack(kind: "audio" | "video", track: MediaStreamTrack | null, stream: MediaStream): Promise<void> {
+		if (this.pendingTracks) {
+			this.pendingTracks[kind] = track;
+			return;
+		}
 		const transceiver = this.pc
 			.getTransceivers()
 			.find(
@@ -80,6 +112,13 @@ export class PeerLink {
 			const collision = description.type === "offer" && !readyForOffer;
 			this.ignoreOffer = !this.polite && collision;
 			if (this.ignoreOffer) return;
+			if (description.type === "offer" && this.pendingTracks && this.localStream) {
+				// Added before applying the offer, these transceivers take the offer's m-lines (JSEP 5.10).
+				for (const track of [this.pendingTracks.audio, this.pendingTracks.video]) {
+					if (track) this.pc.addTrack(track, this.localStream);
+				}
+				this.pendingTracks = null;
+			}
 			this.settingRemoteAnswer = description.type === "answer";
 			// On glare the polite side's setRemoteDescription rolls its own offer back implicitly.
 			await this.pc.setRemoteDescription(description);
