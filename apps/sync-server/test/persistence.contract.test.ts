@@ -149,16 +149,18 @@ for (const [name, make] of [
 			expect(readCode(la)).toBe("A");
 		});
 
-		it("fails loudly (with a cause) when storing a document of an unknown session", async () => {
-			await expect(
-				store.storeDocument("no_such_session_0000000", new Uint8Array([0, 0]), {
-					code: "",
-					language: "python",
-					title: "",
-				}),
-			).rejects.toMatchObject({
-				code: "store_failed",
-			});
+		it("fails loudly when storing a document of an unknown session, with the foreign-key violation as cause", async () => {
+			const error = await store
+				.storeDocument("no_such_session_0000000", new Uint8Array([0, 0]), { code: "", language: "python", title: "" })
+				.then(
+					() => null,
+					(e: unknown) => e,
+				);
+			expect(error).toMatchObject({ code: "store_failed" });
+			const codes: unknown[] = [];
+			for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause)
+				codes.push((e as { code?: unknown }).code);
+			expect(codes).toContain("23503");
 		});
 	});
 }

@@ -7,6 +7,17 @@ import { isSessionId } from "../sessions/sessionIds.ts";
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 15_000;
 
+function isForeignKeyViolation(error: unknown): boolean {
+	for (
+		let e: unknown = error, depth = 0;
+		e && typeof e === "object" && depth < 5;
+		e = (e as { cause?: unknown }).cause, depth++
+	) {
+		if ((e as { code?: unknown }).code === "23503") return true;
+	}
+	return false;
+}
+
 /** Stateless message type sent after each successful store. */
 export const STORED_MESSAGE_TYPE = "stored";
 
@@ -48,6 +59,11 @@ export class PersistenceExtension implements Extension {
 			});
 			this.failures.delete(documentName);
 		} catch (e: unknown) {
+			if (isForeignKeyViolation(e)) {
+				// The session row is gone (deleted): nothing to store into, and retrying cannot help.
+				console.error(JSON.stringify({ level: "warn", msg: "document of a deleted session dropped", documentName }));
+				return;
+			}
 			// The document stays in memory (Hocuspocus does not unload after a failed store);
 			// try again with backoff even if nobody types again (RELIABILITY 34).
 			const failures = (this.failures.get(documentName) ?? 0) + 1;

@@ -17,7 +17,7 @@ export class RedisSync extends Redis {
 				const { instance, document } = payload;
 				setTimeout(() => {
 					if (instance.documents.get(document.name) === document) void instance.storeDocumentHooks(document, payload);
-				}, this.configuration.lockTimeout);
+				}, this.configuration.lockTimeout).unref();
 			}
 			throw e;
 		}
