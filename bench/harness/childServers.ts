@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (bench/harness/../..). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const NODE = process.execPath;
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** Which sync server a benchmark drives. */
+export type ServerKind = "tandem" | "hocuspocus" | "y-websocket";
+
+/** A sync server running as a child process. */
+export interface ChildServer {
+	readonly kind: ServerKind;
+	readonly pid: number;
+	/** http://host:port */
+	readonly httpUrl: string;
+	/** The WebSocket URL of one document. */
+	socketUrl(documentName: string): string;
+	/** Stop the process (SIGTERM, then SIGKILL) and remove its data. Resolves with the exit code. */
+	stop(): Promise<number | null>;
+}
+
+/** A free TCP port on loopback (y-websocket's server cannot listen on port 0 and report it). */
+async function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once("error", reject);
+		server.listen(0, "127.0.0.1", () => {
+			const address = server.address();
+			const port = typeof address === "object" && address ? address.port : 0;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/**
+ * Spawn a command through `sh` with the soft fd limit raised to the hard limit (the
+ * connection benchmark needs tens of thousands of sockets), and wait until a stdout line
+ * matches `ready`.
+ */
+async function spawnUntil(
+	args: string[],
+	env: Record<string, string>,
+	ready: (line: string) => string | null,
+): Promise<{ child: ChildProcess; url: string }> {
+	const child = spawn("sh", ["-c", 'ulimit -n "$(ulimit -Hn)"; exec "$@"', "sh", ...args], {
+		cwd: REPO_ROOT,
+		env: { ...process.env, ...env },
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	const stderr: string[] = [];
+	child.stderr?.on("data", (chunk: Buffer) => {
+		if (stderr.length < 50) stderr.push(chunk.toString());
+	});
+	const url = await new Promise<string>((resolve, reject) => {
+		const timer = setTimeout(
+			() => reject(new Error(`${args.join(" ")} did not start: ${stderr.join("")}`)),
+			STARTUP_TIMEOUT_MS,
+		);
+		const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+		lines.on("line", (line) => {
+			const found = ready(line);
+			if (found) {
+				clearTimeout(timer);
+				resolve(found);
+			}
+		});
+		child.once("exit", (code) => {
+			clearTimeout(timer);
+			reject(new Error(`${args.join(" ")} exited with ${code} before listening: ${stderr.join("")}`));
+		});
+	});
+	// Keep draining stdout so a chatty server never blocks on a full pipe.
+	child.stdout?.resume();
+	return { child, url };
+}
+
+async function stopChild(child: ChildProcess): Promise<number | null> {
+	if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+	const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+	child.kill("SIGTERM");
+	const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+	const code = await exited;
+	clearTimeout(timer);
+	return code;
+}
+
+function listeningUrl(line: string): string | null {
+	try {
+		const parsed = JSON.parse(line) as { msg?: string; url?: string };
+		return parsed.msg === "listening" && typeof parsed.url === "string" ? parsed.url : null;
+	} catch {
+		return null;
+	}
+}
+
+/** Options for Tandem's sync server; the default is the embedded deployment (PGlite in a temp DATA_DIR). */
+export interface TandemOptions {
+	readonly env?: Record<string, string>;
+	/** Keep DATA_DIR after stop (to read the stored state); the caller removes it. */
+	readonly keepData?: boolean;
+}
+
+/** Tandem's sync server (`node apps/sync-server/src/main.ts`) on a free port. */
+export async function startTandem(options: TandemOptions = {}): Promise<ChildServer & { dataDir: string }> {
+	const dataDir = await mkdtemp(path.join(tmpdir(), "tandem-bench-"));
+	const { child, url } = await spawnUntil(
+		[NODE, "apps/sync-server/src/main.ts"],
+		{ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...options.env },
+		listeningUrl,
+	);
+	return {
+		kind: "tandem",
+		pid: child.pid as number,
+		httpUrl: url,
+		dataDir,
+		socketUrl: (name) => `${url.replace(/^http/, "ws")}/collab/${name}`,
+		async stop() {
+			const code = await stopChild(child);
+			if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+			return code;
+		},
+	};
+}
+
+/** A bare `@hocuspocus/server` (no extensions, in-memory) on a free port. */
+export async function startBareHocuspocus(): Promise<ChildServer> {
+	const { child, url } = await spawnUntil(
+		[NODE, path.join(REPO_ROOT, "bench/harness/bareHocuspocusServer.ts")],
+		{},
+		listeningUrl,
+	);
+	return {
+		kind: "hocuspocus",
+		pid: child.pid as number,
+		httpUrl: url,
+		socketUrl: (name) => `${url.replace(/^http/, "ws")}/${name}`,
+		stop: () => stopChild(child),
+	};
+}
+
+/** The reference y-websocket server (`y-websocket@2` bin/server.cjs, in-memory) on a free port. */
+export async function startYWebsocket(): Promise<ChildServer> {
+	const port = await freePort();
+	const { child, url } = await spawnUntil(
+		[NODE, path.join(REPO_ROOT, "node_modules/y-websocket/bin/server.cjs")],
+		{ HOST: "127.0.0.1", PORT: String(port) },
+		(line) => (line.includes("running at") ? `http://127.0.0.1:${port}` : null),
+	);
+	return {
+		kind: "y-websocket",
+		pid: child.pid as number,
+		httpUrl: url,
+		socketUrl: (name) => `ws://127.0.0.1:${port}/${name}`,
+		stop: () => stopChild(child),
+	};
+}
+
+/** Start a server of the given kind. */
+export function startServer(kind: ServerKind): Promise<ChildServer> {
+	if (kind === "tandem") return startTandem();
+	if (kind === "hocuspocus") return startBareHocuspocus();
+	return startYWebsocket();
+}
