@@ -19,7 +19,15 @@ const server = await buildServer(config).catch((e: unknown) => {
 	);
 	process.exit(1);
 });
-await server.app.listen({ port: config.port, host: config.host });
+try {
+	await server.app.listen({ port: config.port, host: config.host });
+} catch (e: unknown) {
+	console.error(
+		JSON.stringify({ level: "fatal", msg: `cannot listen on ${config.host}:${config.port}`, err: String(e) }),
+	);
+	await server.close().catch(() => {});
+	process.exit(1);
+}
 const address = server.app.server.address();
 const port = typeof address === "object" && address ? address.port : config.port;
 const host = config.host.includes(":") ? `[${config.host}]` : config.host;
