@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import postgres from "postgres";
 
 /** The repository root (bench/harness/../..). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -102,6 +104,11 @@ function listeningUrl(line: string): string | null {
 
 /** Options for Tandem's sync server; the default is the embedded deployment (PGlite in a temp DATA_DIR). */
 export interface TandemOptions {
+	/**
+	 * "postgres": the scale-out deployment on TEST_DATABASE_URL in a private schema (dropped at stop);
+	 * its RSS is the node's own, without PGlite's in-process database heap.
+	 */
+	readonly database?: "pglite" | "postgres";
 	readonly env?: Record<string, string>;
 	/** Keep DATA_DIR after stop (to read the stored state); the caller removes it. */
 	readonly keepData?: boolean;
@@ -110,9 +117,13 @@ export interface TandemOptions {
 /** Tandem's sync server (`node apps/sync-server/src/main.ts`) on a free port. */
 export async function startTandem(options: TandemOptions = {}): Promise<ChildServer & { dataDir: string }> {
 	const dataDir = await mkdtemp(path.join(tmpdir(), "tandem-bench-"));
+	const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+	const schema = `bench_${randomBytes(6).toString("hex")}`;
+	const database: Record<string, string> =
+		options.database === "postgres" ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {};
 	const { child, url } = await spawnUntil(
 		[NODE, "apps/sync-server/src/main.ts"],
-		{ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...options.env },
+		{ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...database, ...options.env },
 		listeningUrl,
 	);
 	return {
@@ -124,6 +135,11 @@ export async function startTandem(options: TandemOptions = {}): Promise<ChildSer
 		async stop() {
 			const code = await stopChild(child);
 			if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+			if (options.database === "postgres") {
+				const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+				await sql.unsafe(`drop schema if exists ${schema} cascade`);
+				await sql.end();
+			}
 			return code;
 		},
 	};
@@ -163,8 +179,8 @@ export async function startYWebsocket(): Promise<ChildServer> {
 }
 
 /** Start a server of the given kind. */
-export function startServer(kind: ServerKind): Promise<ChildServer> {
-	if (kind === "tandem") return startTandem();
+export function startServer(kind: ServerKind, tandem: TandemOptions = {}): Promise<ChildServer> {
+	if (kind === "tandem") return startTandem(tandem);
 	if (kind === "hocuspocus") return startBareHocuspocus();
 	return startYWebsocket();
 }
