@@ -1,0 +1,220 @@
+import { type Job, Queue, QueueEvents, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import {
+	type JobStatus,
+	parseJob,
+	type RunHandler,
+	type RunJob,
+	type RunProgressEvent,
+	type RunQueue,
+	RunQueueError,
+	type RunResult,
+	type RunWorker,
+	TerminalDedupe,
+} from "./types.ts";
+
+export interface BullRunQueueOptions {
+	redisUrl: string;
+	/** Redis key prefix; tests use a unique one each. */
+	prefix?: string;
+	queueName?: string;
+	/**
+	 * How long a runner's lock on a job lasts without renewal. Short, so a runner killed
+	 * mid-job is noticed within seconds (the lock is renewed every half period while alive).
+	 */
+	lockDurationMs?: number;
+	/** How often live runners look for jobs whose runner died. */
+	stalledIntervalMs?: number;
+	/** Finished jobs are kept this long for status lookups. */
+	retainSeconds?: number;
+}
+
+interface ProgressData {
+	sessionId: string;
+	completed: number;
+	total: number;
+}
+
+/**
+ * The queue on Redis (BullMQ). A job whose runner dies is retried once on another
+ * runner (maxStalledCount 1); a second death fails it, so a poison job cannot loop.
+ */
+export class BullRunQueue implements RunQueue {
+	readonly kind = "bullmq" as const;
+	private readonly opts: Required<BullRunQueueOptions>;
+	private readonly connection: Redis;
+	private readonly queue: Queue<RunJob, RunResult>;
+	private events: QueueEvents | undefined;
+	private readonly listeners = new Set<(event: RunProgressEvent) => void>();
+	private readonly sessionOf = new Map<string, string>();
+	private readonly dedupe = new TerminalDedupe();
+	private readonly workers = new Set<Worker<RunJob, RunResult>>();
+	private readonly extraConnections: Redis[] = [];
+	private closed = false;
+
+	constructor(options: BullRunQueueOptions) {
+		this.opts = {
+			prefix: "tandem",
+			queueName: "runs",
+			lockDurationMs: 10_000,
+			stalledIntervalMs: 5_000,
+			retainSeconds: 3600,
+			...options,
+		};
+		this.connection = this.newConnection();
+		this.queue = new Queue<RunJob, RunResult>(this.opts.queueName, {
+			connection: this.connection,
+			prefix: this.opts.prefix,
+		});
+		this.queue.on("error", (e) => console.error("run-queue: queue error", e));
+	}
+
+	private newConnection(): Redis {
+		// BullMQ workers require maxRetriesPerRequest null (blocking commands must not be retried by ioredis).
+		const redis = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
+		redis.on("error", (e: unknown) => console.error("run-queue: redis error", e instanceof Error ? e.message : e));
+		return redis;
+	}
+
+	async submit(input: RunJob): Promise<void> {
+		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
+		const job = parseJob(input);
+		if (await this.queue.getJob(job.id)) throw new RunQueueError("duplicate_job", `job ${job.id} already exists`);
+		this.sessionOf.set(job.id, job.sessionId);
+		await this.queue.add("run", job, {
+			jobId: job.id,
+			attempts: 1,
+			removeOnComplete: { age: this.opts.retainSeconds },
+			removeOnFail: { age: this.opts.retainSeconds },
+		});
+	}
+
+	async status(jobId: string): Promise<JobStatus | undefined> {
+		const job = await this.queue.getJob(jobId);
+		if (!job) return undefined;
+		const state = await job.getState();
+		switch (state) {
+			case "completed":
+				return { jobId, state: "done", result: job.returnvalue };
+			case "failed":
+				return { jobId, state: "failed", error: job.failedReason };
+			case "active":
+				return { jobId, state: "running" };
+			case "unknown":
+				return undefined;
+			default:
+				return { jobId, state: "queued" };
+		}
+	}
+
+	subscribe(listener: (event: RunProgressEvent) => void): () => void {
+		this.listeners.add(listener);
+		this.ensureEvents();
+		return () => this.listeners.delete(listener);
+	}
+
+	/** Resolves once the event stream is being read, so no event after this call is missed. */
+	async ready(): Promise<void> {
+		await this.ensureEvents().waitUntilReady();
+		await this.queue.waitUntilReady();
+	}
+
+	private ensureEvents(): QueueEvents {
+		if (this.events) return this.events;
+		const connection = this.newConnection();
+		this.extraConnections.push(connection);
+		const events = new QueueEvents(this.opts.queueName, { connection, prefix: this.opts.prefix });
+		events.on("error", (e) => console.error("run-queue: events error", e));
+		events.on("waiting", ({ jobId }) => void this.relay(jobId, { state: "queued" }));
+		events.on("active", ({ jobId }) => void this.relay(jobId, { state: "running" }));
+		events.on("progress", ({ jobId, data }) => {
+			const p = data as unknown as ProgressData;
+			if (p && typeof p === "object" && typeof p.sessionId === "string") {
+				this.sessionOf.set(jobId, p.sessionId);
+				void this.relay(jobId, { state: "progress", completedInputs: p.completed, totalInputs: p.total });
+			}
+		});
+		events.on("completed", ({ jobId, returnvalue }) => {
+			const result = returnvalue as unknown as RunResult;
+			if (result && typeof result === "object" && typeof result.sessionId === "string")
+				this.sessionOf.set(jobId, result.sessionId);
+			void this.relay(jobId, { state: "done", result });
+		});
+		events.on("failed", ({ jobId, failedReason }) => void this.relay(jobId, { state: "failed", error: failedReason }));
+		this.events = events;
+		return events;
+	}
+
+	private async relay(jobId: string, partial: Omit<RunProgressEvent, "jobId" | "sessionId">): Promise<void> {
+		try {
+			let sessionId = this.sessionOf.get(jobId);
+			if (sessionId === undefined) {
+				const job = await this.queue.getJob(jobId);
+				sessionId = job?.data.sessionId;
+				if (sessionId === undefined) return;
+				this.sessionOf.set(jobId, sessionId);
+			}
+			const terminal = partial.state === "done" || partial.state === "failed";
+			if (terminal) {
+				if (!this.dedupe.first(jobId)) return;
+				this.sessionOf.delete(jobId);
+			}
+			const event: RunProgressEvent = { jobId, sessionId, ...partial };
+			for (const listener of this.listeners) {
+				try {
+					listener(event);
+				} catch (e: unknown) {
+					console.error("run-queue: listener failed", e);
+				}
+			}
+		} catch (e: unknown) {
+			console.error("run-queue: relaying event failed", e);
+		}
+	}
+
+	process(handler: RunHandler, opts: { concurrency: number }): RunWorker {
+		const connection = this.newConnection();
+		this.extraConnections.push(connection);
+		const worker = new Worker<RunJob, RunResult>(
+			this.opts.queueName,
+			async (job: Job<RunJob, RunResult>) => {
+				const data = parseJob(job.data);
+				return handler(data, {
+					progress: (completed, total) => {
+						const progress: ProgressData = { sessionId: data.sessionId, completed, total };
+						job
+							.updateProgress(progress as unknown as object)
+							.catch((e: unknown) => console.error("run-queue: progress failed", e));
+					},
+				});
+			},
+			{
+				connection,
+				prefix: this.opts.prefix,
+				concurrency: Math.max(1, opts.concurrency),
+				lockDuration: this.opts.lockDurationMs,
+				stalledInterval: this.opts.stalledIntervalMs,
+				maxStalledCount: 1,
+			},
+		);
+		worker.on("error", (e) => console.error("run-queue: worker error", e));
+		this.workers.add(worker);
+		return {
+			close: async () => {
+				this.workers.delete(worker);
+				await worker.close();
+			},
+		};
+	}
+
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		await Promise.allSettled([...this.workers].map((w) => w.close()));
+		this.workers.clear();
+		await this.events?.close().catch(() => undefined);
+		await this.queue.close().catch(() => undefined);
+		for (const c of [this.connection, ...this.extraConnections]) c.disconnect();
+		this.listeners.clear();
+	}
+}

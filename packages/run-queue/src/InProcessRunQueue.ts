@@ -1,0 +1,152 @@
+import {
+	type JobStatus,
+	parseJob,
+	type RunHandler,
+	type RunJob,
+	type RunProgressEvent,
+	type RunQueue,
+	RunQueueError,
+	type RunWorker,
+	TerminalDedupe,
+} from "./types.ts";
+
+/** Finished jobs kept for status lookups; older ones are forgotten first. */
+const MAX_RETAINED_JOBS = 5_000;
+
+interface Entry {
+	job: RunJob;
+	status: JobStatus;
+}
+
+interface Consumer {
+	handler: RunHandler;
+	concurrency: number;
+	active: number;
+	closed: boolean;
+	idle: Array<() => void>;
+}
+
+/** The embedded queue: jobs and events stay in this process. */
+export class InProcessRunQueue implements RunQueue {
+	readonly kind = "in-process" as const;
+	private readonly entries = new Map<string, Entry>();
+	private readonly waiting: RunJob[] = [];
+	private readonly listeners = new Set<(event: RunProgressEvent) => void>();
+	private readonly consumers: Consumer[] = [];
+	private readonly dedupe = new TerminalDedupe();
+	private closed = false;
+
+	async submit(input: RunJob): Promise<void> {
+		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
+		const job = parseJob(input);
+		if (this.entries.has(job.id)) throw new RunQueueError("duplicate_job", `job ${job.id} already exists`);
+		this.entries.set(job.id, { job, status: { jobId: job.id, state: "queued" } });
+		this.trim();
+		this.waiting.push(job);
+		this.emit({ jobId: job.id, sessionId: job.sessionId, state: "queued", totalInputs: job.inputs.length });
+		this.dispatch();
+	}
+
+	async status(jobId: string): Promise<JobStatus | undefined> {
+		const entry = this.entries.get(jobId);
+		return entry ? structuredClone(entry.status) : undefined;
+	}
+
+	subscribe(listener: (event: RunProgressEvent) => void): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	process(handler: RunHandler, opts: { concurrency: number }): RunWorker {
+		const consumer: Consumer = {
+			handler,
+			concurrency: Math.max(1, opts.concurrency),
+			active: 0,
+			closed: false,
+			idle: [],
+		};
+		this.consumers.push(consumer);
+		queueMicrotask(() => this.dispatch());
+		return {
+			close: async () => {
+				consumer.closed = true;
+				const i = this.consumers.indexOf(consumer);
+				if (i >= 0) this.consumers.splice(i, 1);
+				if (consumer.active > 0) await new Promise<void>((resolve) => consumer.idle.push(resolve));
+			},
+		};
+	}
+
+	async close(): Promise<void> {
+		this.closed = true;
+		await Promise.all(
+			this.consumers.map((c) => (c.active > 0 ? new Promise<void>((resolve) => c.idle.push(resolve)) : undefined)),
+		);
+		this.consumers.length = 0;
+		this.listeners.clear();
+	}
+
+	private dispatch(): void {
+		for (const consumer of this.consumers) {
+			while (!consumer.closed && consumer.active < consumer.concurrency && this.waiting.length > 0) {
+				const job = this.waiting.shift();
+				if (job) void this.run(consumer, job);
+			}
+		}
+	}
+
+	private async run(consumer: Consumer, job: RunJob): Promise<void> {
+		consumer.active++;
+		const entry = this.entries.get(job.id);
+		if (entry) entry.status = { jobId: job.id, state: "running" };
+		this.emit({ jobId: job.id, sessionId: job.sessionId, state: "running", totalInputs: job.inputs.length });
+		try {
+			const result = await consumer.handler(structuredClone(job), {
+				progress: (completed, total) =>
+					this.emit({
+						jobId: job.id,
+						sessionId: job.sessionId,
+						state: "progress",
+						completedInputs: completed,
+						totalInputs: total,
+					}),
+			});
+			if (entry) entry.status = { jobId: job.id, state: "done", result };
+			this.emit({
+				jobId: job.id,
+				sessionId: job.sessionId,
+				state: "done",
+				result,
+				totalInputs: job.inputs.length,
+				completedInputs: job.inputs.length,
+			});
+		} catch (e: unknown) {
+			const error = e instanceof Error ? e.message : String(e);
+			if (entry) entry.status = { jobId: job.id, state: "failed", error };
+			this.emit({ jobId: job.id, sessionId: job.sessionId, state: "failed", error });
+		} finally {
+			consumer.active--;
+			if (consumer.active === 0) for (const resolve of consumer.idle.splice(0)) resolve();
+			this.dispatch();
+		}
+	}
+
+	private emit(event: RunProgressEvent): void {
+		if ((event.state === "done" || event.state === "failed") && !this.dedupe.first(event.jobId)) return;
+		for (const listener of this.listeners) {
+			try {
+				listener(event);
+			} catch (e: unknown) {
+				console.error("run-queue: listener failed", e);
+			}
+		}
+	}
+
+	private trim(): void {
+		if (this.entries.size <= MAX_RETAINED_JOBS) return;
+		for (const [id, entry] of this.entries) {
+			if (this.entries.size <= MAX_RETAINED_JOBS) break;
+			if (entry.status.state === "done" || entry.status.state === "failed") this.entries.delete(id);
+		}
+	}
+}

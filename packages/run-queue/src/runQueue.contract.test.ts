@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterEach, describe, expect, it } from "vitest";
+import { BullRunQueue } from "./BullRunQueue.ts";
+import { InProcessRunQueue } from "./InProcessRunQueue.ts";
+import { runJob } from "./runJob.ts";
+import type { RunJob, RunProgressEvent, RunQueue, RunResult } from "./types.ts";
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+function job(overrides: Partial<RunJob> = {}): RunJob {
+	return {
+		id: randomUUID(),
+		sessionId: "s1",
+		language: "python",
+		code: "print(1)",
+		inputs: [{ id: "main", stdin: "" }],
+		submittedAt: new Date().toISOString(),
+		...overrides,
+	};
+}
+
+function echoResult(j: RunJob): RunResult {
+	const now = new Date().toISOString();
+	return {
+		jobId: j.id,
+		sessionId: j.sessionId,
+		language: j.language,
+		status: "ok",
+		runs: j.inputs.map((i) => ({
+			inputId: i.id,
+			status: "ok",
+			stdout: i.stdin.toUpperCase(),
+			stderr: "",
+			exitCode: 0,
+			timeMs: 1,
+		})),
+		startedAt: now,
+		finishedAt: now,
+	};
+}
+
+function waitFor(events: RunProgressEvent[], pred: (e: RunProgressEvent) => boolean): Promise<void> {
+	return new Promise((resolve) => {
+		const tick = (): void => {
+			if (events.some(pred)) resolve();
+			else setTimeout(tick, 20);
+		};
+		tick();
+	});
+}
+
+const implementations: Array<[string, () => Promise<RunQueue>]> = [
+	["in-process", async () => new InProcessRunQueue()],
+	[
+		"bullmq",
+		async () => {
+			// Fail loudly when Redis is absent instead of skipping.
+			const probe = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+			await probe.connect();
+			await probe.ping();
+			probe.disconnect();
+			const q = new BullRunQueue({
+				redisUrl: REDIS_URL,
+				prefix: `rqtest-${randomUUID()}`,
+				lockDurationMs: 2000,
+				stalledIntervalMs: 1000,
+			});
+			await q.ready();
+			return q;
+		},
+	],
+];
+
+describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
+	const open: RunQueue[] = [];
+	async function queue(): Promise<RunQueue> {
+		const q = await make();
+		open.push(q);
+		return q;
+	}
+	afterEach(async () => {
+		await Promise.all(open.splice(0).map((q) => q.close()));
+	});
+
+	it("runs a submitted job and reports its result by status lookup", async () => {
+		const q = await queue();
+		q.process(async (j) => echoResult(j), { concurrency: 1 });
+		const j = job({ inputs: [{ id: "a", stdin: "hi" }] });
+		const result = await runJob(q, j);
+		expect(result.runs[0]?.stdout).toBe("HI");
+		const status = await q.status(j.id);
+		expect(status?.state).toBe("done");
+		expect(status?.result?.jobId).toBe(j.id);
+	});
+
+	it("reports queued before any runner exists, then running and done", async () => {
+		const q = await queue();
+		const events: RunProgressEvent[] = [];
+		q.subscribe((e) => events.push(e));
+		const j = job({ sessionId: "sess-x" });
+		await q.submit(j);
+		expect((await q.status(j.id))?.state).toBe("queued");
+		q.process(
+			async (jj, ctx) => {
+				ctx.progress(1, 1);
+				return echoResult(jj);
+			},
+			{ concurrency: 1 },
+		);
+		await waitFor(events, (e) => e.state === "done");
+		const states = events.filter((e) => e.jobId === j.id).map((e) => e.state);
+		expect(states).toContain("running");
+		expect(states).toContain("progress");
+		expect(states.filter((s) => s === "done")).toHaveLength(1);
+		expect(events.every((e) => e.sessionId === "sess-x")).toBe(true);
+	});
+
+	it("marks a job whose handler throws as failed, once, without retrying it", async () => {
+		const q = await queue();
+		let calls = 0;
+		const events: RunProgressEvent[] = [];
+		q.subscribe((e) => events.push(e));
+		q.process(
+			async () => {
+				calls++;
+				throw new Error("boom");
+			},
+			{ concurrency: 1 },
+		);
+		const j = job();
+		await expect(runJob(q, j)).rejects.toThrow(/boom/);
+		await waitFor(events, (e) => e.state === "failed");
+		expect((await q.status(j.id))?.state).toBe("failed");
+		expect(calls).toBe(1);
+		expect(events.filter((e) => e.state === "failed")).toHaveLength(1);
+	});
+
+	it("refuses a malformed job and a duplicate id with a clear error", async () => {
+		const q = await queue();
+		await expect(q.submit({ ...job(), inputs: [] })).rejects.toMatchObject({ code: "invalid_job" });
+		await expect(q.submit({ ...job(), limits: { cpuMs: 0 } } as unknown as RunJob)).rejects.toMatchObject({
+			code: "invalid_job",
+		});
+		const j = job();
+		await q.submit(j);
+		await expect(q.submit(j)).rejects.toMatchObject({ code: "duplicate_job" });
+	});
+
+	it("runs at most `concurrency` jobs at a time", async () => {
+		const q = await queue();
+		let active = 0;
+		let peak = 0;
+		q.process(
+			async (j) => {
+				active++;
+				peak = Math.max(peak, active);
+				await new Promise((r) => setTimeout(r, 30));
+				active--;
+				return echoResult(j);
+			},
+			{ concurrency: 2 },
+		);
+		await Promise.all(Array.from({ length: 6 }, () => runJob(q, job())));
+		expect(peak).toBeLessThanOrEqual(2);
+		expect(peak).toBeGreaterThanOrEqual(1);
+	});
+
+	it("answers undefined for an unknown job", async () => {
+		const q = await queue();
+		expect(await q.status("nope")).toBeUndefined();
+	});
+});
