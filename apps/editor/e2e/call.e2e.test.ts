@@ -62,6 +62,7 @@ const RECORD_PEER_CONNECTIONS = () => {
 let serverProcess: ChildProcess;
 let baseUrl: string;
 let browser: Browser;
+let deviceless: Browser | undefined;
 let sessionId: string;
 const tokens = new Map<string, { token: string; id: string; username: string }>();
 const contexts: BrowserContext[] = [];
@@ -111,7 +112,7 @@ beforeAll(async () => {
 		});
 	});
 
-	for (const name of ["alice", "bob", "carol"]) {
+	for (const name of ["alice", "bob", "carol", "dave"]) {
 		const username = `${name}${Math.random().toString(36).slice(2, 8)}`;
 		const res = await api("POST", "/register", {
 			username,
@@ -122,7 +123,7 @@ beforeAll(async () => {
 	}
 	const owner = tokens.get("alice")?.token;
 	sessionId = (await api("POST", "/create-session", { title: "call", language: "python" }, owner)).id;
-	for (const name of ["bob", "carol"])
+	for (const name of ["bob", "carol", "dave"])
 		await api("POST", "/invite-user", { sessionId, userId: tokens.get(name)?.id }, owner);
 
 	browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
@@ -131,6 +132,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	for (const c of contexts) await c.close().catch(() => {});
 	await browser?.close();
+	await deviceless?.close();
 	if (serverProcess && serverProcess.exitCode === null) {
 		serverProcess.kill("SIGTERM");
 		await once(serverProcess, "exit");
@@ -138,8 +140,8 @@ afterAll(async () => {
 	for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function openParticipant(name: string): Promise<Page> {
-	const context = await browser.newContext();
+async function openParticipant(name: string, inBrowser: Browser = browser): Promise<Page> {
+	const context = await inBrowser.newContext();
 	contexts.push(context);
 	await context.grantPermissions(["camera", "microphone"], { origin: baseUrl });
 	const page = await context.newPage();
@@ -331,5 +333,21 @@ describe("calls in a session", () => {
 		await bob.getByRole("button", { name: "Join call" }).click();
 		await expectPlayingEveryone(bob, ["alice"]);
 		await expectPlayingEveryone(alice, ["bob"]);
+	});
+
+	it("without any microphone or camera a person joins listen-only, says why, and still sees and hears the others", async () => {
+		// A browser without fake devices: this machine has no camera or microphone at all.
+		deviceless = await chromium.launch({
+			executablePath: "/usr/bin/chromium",
+			args: CHROMIUM_ARGS.filter((a) => a !== "--use-fake-device-for-media-stream"),
+		});
+		const dave = await openParticipant("dave", deviceless);
+		await eventually(async () => expect(await dave.getByRole("status").textContent()).toMatch(/listening only/));
+		await expectPlayingEveryone(dave, ["alice", "bob"]);
+		await eventually(async () => {
+			const tile = alice.locator(".tc-tile", { hasText: tokens.get("dave")?.username ?? "" });
+			expect(await tile.getAttribute("data-muted")).toBe("true");
+			expect(await tile.getAttribute("data-camera")).toBe("false");
+		});
 	});
 });

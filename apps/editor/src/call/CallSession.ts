@@ -7,6 +7,8 @@ export interface CallProvider {
 	on(event: string, fn: (...args: never[]) => void): unknown;
 	off(event: string, fn: (...args: never[]) => void): unknown;
 	awareness: CallAwareness | null;
+	/** HocuspocusProvider's flag; until it is true, signals would reach nobody. */
+	isAuthenticated?: boolean;
 }
 
 /** The y-protocols Awareness surface the call uses. */
@@ -59,6 +61,8 @@ export class CallSession {
 	private state: MediaState = { muted: false, camera: false };
 	private inCall = false;
 	private disconnected = false;
+	// Whether "join" went out on the current connection.
+	private announced = false;
 	private readonly self: { id: string; name: string };
 
 	constructor(provider: CallProvider, self: { id: string; name: string }) {
@@ -93,13 +97,15 @@ export class CallSession {
 		this.state = { muted: !audio, camera: Boolean(video) };
 		this.emit({ type: "joined" });
 		this.emit({ type: "local", state: this.media });
-		this.announce();
+		// Otherwise onAuthenticated announces once the connection is up.
+		if (this.provider.isAuthenticated !== false) this.announce();
 	}
 
 	leave(): void {
 		if (!this.inCall) return;
 		this.send({ kind: "leave" });
 		this.inCall = false;
+		this.announced = false;
 		this.selfPeer = null;
 		this.provider.awareness?.setLocalStateField("call", null);
 		this.closeAllLinks();
@@ -157,6 +163,7 @@ export class CallSession {
 	}
 
 	private announce(): void {
+		this.announced = true;
 		this.send({ kind: "join", ...this.state });
 	}
 
@@ -306,15 +313,17 @@ export class CallSession {
 	}
 
 	private readonly onStatus = ({ status }: { status: string }): void => {
-		if (status === "disconnected") this.disconnected = true;
+		if (status === "disconnected") {
+			this.disconnected = true;
+			this.announced = false;
+		}
 	};
 
 	// After a reconnect the server has said "leave" for our old peer id and mints a new one:
 	// drop every link and announce again, and the others renegotiate with the new id.
 	private readonly onAuthenticated = (): void => {
-		if (!this.disconnected) return;
 		this.disconnected = false;
-		if (!this.inCall) return;
+		if (!this.inCall || this.announced) return;
 		this.closeAllLinks();
 		if (this.selfPeer) this.emit({ type: "participantLeft", peer: this.selfPeer });
 		this.selfPeer = null;
