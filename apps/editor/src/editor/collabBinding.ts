@@ -1,0 +1,13 @@
+import type { Extension } from "@codemirror/state";
+import { yCollab } from "y-codemirror.next";
+import type { Awareness } from "y-protocols/awareness";
+import * as Y from "yjs";
+
+/**
+ * Bind the editor to the session's Y.Text: shared edits, remote cursors and selections
+ * labelled with each person's awareness `user.name` in `user.color`, and an undo history
+ * that only undoes this person's own edits.
+ */
+export function collabBinding(text: Y.Text, awareness: Awareness | null): Extension {
+	return yCollab(text, awareness, { undoManager: new Y.UndoManager(text) });
+}

@@ -1,0 +1,49 @@
+import { EditorState } from "@codemirror/state";
+import { EditorView } from "@codemirror/view";
+import type { Awareness } from "y-protocols/awareness";
+import type * as Y from "yjs";
+import { codeSetup } from "./codeSetup.ts";
+import { collabBinding } from "./collabBinding.ts";
+import { editorTheme } from "./editorTheme.ts";
+import { readOnly, setReadOnly } from "./readOnly.ts";
+import { switchSyntaxLanguage, syntaxLanguage } from "./syntaxLanguage.ts";
+
+export interface EditorOptions {
+	readonly parent: HTMLElement;
+	readonly text: Y.Text;
+	readonly awareness: Awareness | null;
+	readonly language: string;
+	readonly readOnly: boolean;
+}
+
+export interface CodeEditor {
+	readonly view: EditorView;
+	setLanguage(id: string): Promise<void>;
+	setReadOnly(isReadOnly: boolean): void;
+	destroy(): void;
+}
+
+/** A CodeMirror 6 editor bound to the session's code. */
+export function createEditor(options: EditorOptions): CodeEditor {
+	const view = new EditorView({
+		parent: options.parent,
+		state: EditorState.create({
+			doc: options.text.toString(),
+			extensions: [
+				codeSetup(),
+				editorTheme(),
+				syntaxLanguage(),
+				readOnly(options.readOnly),
+				collabBinding(options.text, options.awareness),
+				EditorView.contentAttributes.of({ "aria-label": "Code" }),
+			],
+		}),
+	});
+	void switchSyntaxLanguage(view, options.language);
+	return {
+		view,
+		setLanguage: (id) => switchSyntaxLanguage(view, id),
+		setReadOnly: (isReadOnly) => setReadOnly(view, isReadOnly),
+		destroy: () => view.destroy(),
+	};
+}

@@ -1,0 +1,44 @@
+import "./ui/app.css";
+import { loadAuth } from "./auth/authStore.ts";
+import { renderLoginPage, renderSignupPage } from "./ui/authPages.ts";
+import { h, replaceChildren } from "./ui/dom.ts";
+import { appLink, navigate, setNavigationHandler } from "./ui/navigation.ts";
+import { loginPath, matchRoute } from "./ui/routes.ts";
+import { renderSessionsPage } from "./ui/sessionsPage.ts";
+
+const root = document.getElementById("app") ?? document.body;
+let cleanup: (() => void) | null = null;
+// Increments per navigation so a page that finishes loading late does not outlive its route.
+let generation = 0;
+
+async function render(): Promise<void> {
+	const current = ++generation;
+	cleanup?.();
+	cleanup = null;
+	const route = matchRoute(location.pathname);
+	const auth = loadAuth();
+	if (route.name === "login") return renderLoginPage(root);
+	if (route.name === "signup") return renderSignupPage(root);
+	if (!auth) {
+		navigate(loginPath(location.pathname), { replace: true });
+		return;
+	}
+	if (route.name === "sessions") return renderSessionsPage(root, auth.user);
+	if (route.name === "session") {
+		// The editor stack (CodeMirror, Yjs, provider) loads only on the session page.
+		const { renderSessionPage } = await import("./ui/sessionPage.ts");
+		if (current !== generation) return;
+		const close = await renderSessionPage(root, route.id, auth);
+		if (current === generation) cleanup = close;
+		else close();
+		return;
+	}
+	replaceChildren(
+		root,
+		h("main", { class: "problem-page" }, h("h1", null, "Page not found"), appLink("/", "Back to my sessions")),
+	);
+}
+
+setNavigationHandler(() => void render());
+window.addEventListener("popstate", () => void render());
+void render();

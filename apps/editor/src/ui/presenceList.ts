@@ -1,0 +1,40 @@
+import type { Awareness } from "y-protocols/awareness";
+import { h } from "./dom.ts";
+
+interface PresenceEntry {
+	readonly clientId: number;
+	readonly name: string;
+	readonly color: string;
+}
+
+/** Awareness states that carry a well-formed `user`, this client first. */
+export function presenceEntries(states: Map<number, Record<string, unknown>>, selfId: number): PresenceEntry[] {
+	const out: PresenceEntry[] = [];
+	for (const [clientId, state] of states) {
+		const user = state.user as { name?: unknown; color?: unknown } | undefined;
+		if (typeof user?.name !== "string") continue;
+		// Only a plain hex colour reaches the style attribute: the value comes from other people.
+		const color = typeof user.color === "string" && /^#[0-9a-fA-F]{6}$/.test(user.color) ? user.color : "#888888";
+		out.push({ clientId, name: user.name.slice(0, 64), color });
+	}
+	return out.sort((a, b) => (a.clientId === selfId ? -1 : b.clientId === selfId ? 1 : a.name.localeCompare(b.name)));
+}
+
+/** "Who is here": one item per connected person with their colour dot; names as text. */
+export function presenceList(awareness: Awareness): { element: HTMLElement; destroy(): void } {
+	const list = h("ul", { class: "presence", "aria-label": "People here" });
+	const render = () => {
+		const entries = presenceEntries(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID);
+		list.replaceChildren(
+			...entries.map((entry) => {
+				const dot = h("span", { class: "dot", "aria-hidden": "true" });
+				dot.style.background = entry.color;
+				const you = entry.clientId === awareness.clientID ? h("span", { class: "muted" }, " (you)") : null;
+				return h("li", { "data-client": entry.clientId }, dot, h("span", { class: "name" }, entry.name), you);
+			}),
+		);
+	};
+	awareness.on("change", render);
+	render();
+	return { element: list, destroy: () => awareness.off("change", render) };
+}
