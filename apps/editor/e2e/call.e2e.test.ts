@@ -1,29 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-
-// Harness page served as the "editor build" by the real sync-server (same origin for /collab):
-// it mounts the call UI on a provider for the session. Replaced by the session page once it lands.
-const PAGE_ENTRY = `
-import { HocuspocusProvider } from "@hocuspocus/provider";
-import { mountCall } from "./mountCall.ts";
-const params = new URLSearchParams(location.search);
-const provider = new HocuspocusProvider({
-	url: location.origin.replace(/^http/, "ws") + "/collab/" + params.get("doc"),
-	name: params.get("doc"),
-	token: params.get("token"),
-});
-provider.awareness.setLocalStateField("user", { name: params.get("name") });
-mountCall(document.getElementById("call"), { provider, self: { id: params.get("id"), name: params.get("name") } });
-`;
 
 const CHROMIUM_ARGS = [
 	"--no-sandbox",
@@ -80,21 +65,15 @@ async function api(method: string, pathname: string, body: unknown, token?: stri
 }
 
 beforeAll(async () => {
+	// The real editor, built into a folder of our own (the sync-server serves it at / and /s/{id}).
 	const dist = mkdtempSync(path.join(os.tmpdir(), "tandem-call-dist-"));
 	const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-call-data-"));
 	tempDirs.push(dist, dataDir);
-	const bundle = await build({
-		stdin: { contents: PAGE_ENTRY, resolveDir: path.join(ROOT, "apps/editor/src/call"), loader: "ts" },
-		bundle: true,
-		format: "esm",
-		platform: "browser",
-		write: false,
+	await build({
+		root: path.join(ROOT, "apps/editor"),
+		logLevel: "warn",
+		build: { outDir: dist, emptyOutDir: true },
 	});
-	writeFileSync(path.join(dist, "app.js"), bundle.outputFiles[0]?.text ?? "");
-	writeFileSync(
-		path.join(dist, "index.html"),
-		`<!doctype html><html><head><meta charset="utf-8"><title>call</title></head><body><main><pre>code here</pre></main><div id="call"></div><script type="module" src="/app.js"></script></body></html>`,
-	);
 
 	serverProcess = spawn(process.execPath, [path.join(ROOT, "apps/sync-server/src/main.ts")], {
 		cwd: ROOT,
@@ -146,9 +125,14 @@ async function openParticipant(name: string, inBrowser: Browser = browser): Prom
 	await context.grantPermissions(["camera", "microphone"], { origin: baseUrl });
 	const page = await context.newPage();
 	await page.addInitScript(RECORD_PEER_CONNECTIONS);
+	// Signed in as the editor keeps it (the token from POST /register, as its sign-up page stores it).
 	const user = tokens.get(name);
-	const query = new URLSearchParams({ doc: sessionId, token: user?.token ?? "", id: user?.id ?? "", name });
-	await page.goto(`${baseUrl}/?${query}`);
+	await page.addInitScript(
+		(auth) => localStorage.setItem("tandem.auth", auth),
+		JSON.stringify({ token: user?.token, user: { id: user?.id, username: user?.username } }),
+	);
+	await page.goto(`${baseUrl}/s/${sessionId}`);
+	await page.locator(".cm-content").waitFor();
 	await page.getByRole("button", { name: "Join call" }).click();
 	await page.getByRole("button", { name: "Leave" }).waitFor();
 	return page;
@@ -269,6 +253,18 @@ describe("calls in a session", () => {
 		await expectPlayingEveryone(bob, ["alice", "carol"]);
 	});
 
+	it("lays the tiles out beside the code, never over it", async () => {
+		for (const page of [alice, bob, carol]) {
+			const code = await page.locator(".cm-editor").boundingBox();
+			const tiles = await page.locator(".tc-tiles").boundingBox();
+			expect(code && tiles).toBeTruthy();
+			if (!code || !tiles) return;
+			const overlapX = Math.min(code.x + code.width, tiles.x + tiles.width) - Math.max(code.x, tiles.x);
+			const overlapY = Math.min(code.y + code.height, tiles.y + tiles.height) - Math.max(code.y, tiles.y);
+			expect(overlapX <= 0 || overlapY <= 0, JSON.stringify({ code, tiles })).toBe(true);
+		}
+	});
+
 	it("shows who is speaking from each remote stream's audio", async () => {
 		// Chromium's fake microphone beeps periodically; the analyser must notice.
 		await vi.waitFor(
@@ -342,7 +338,7 @@ describe("calls in a session", () => {
 			args: CHROMIUM_ARGS.filter((a) => a !== "--use-fake-device-for-media-stream"),
 		});
 		const dave = await openParticipant("dave", deviceless);
-		await eventually(async () => expect(await dave.getByRole("status").textContent()).toMatch(/listening only/));
+		await eventually(async () => expect(await dave.locator(".tc-message").textContent()).toMatch(/listening only/));
 		await expectPlayingEveryone(dave, ["alice", "bob"]);
 		await eventually(async () => {
 			const tile = alice.locator(".tc-tile", { hasText: tokens.get("dave")?.username ?? "" });
