@@ -1,0 +1,199 @@
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newAccount, registerAccount, signUpThroughPage, type TestAccount } from "./support/accounts.ts";
+import { launchChromium } from "./support/chromium.ts";
+import { buildEditor, REPO_ROOT } from "./support/editorBuild.ts";
+import { type RunningServer, startSyncServer } from "./support/syncServer.ts";
+
+let server: RunningServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
+	const context = await browser.newContext({ viewport });
+	contexts.push(context);
+	return context.newPage();
+}
+
+function editorContent(page: Page) {
+	return page.locator(".cm-content");
+}
+
+/** The document as the editor shows it, one line per `.cm-line`, without remote cursor widgets. */
+function documentText(page: Page): Promise<string> {
+	return page.evaluate(() => {
+		const lines = [...document.querySelectorAll(".cm-content .cm-line")].map((line) => {
+			const copy = line.cloneNode(true) as Element;
+			for (const widget of copy.querySelectorAll(".cm-ySelectionCaret, .cm-widgetBuffer")) widget.remove();
+			return copy.textContent ?? "";
+		});
+		return lines.join("\n");
+	});
+}
+
+async function typeAtEnd(page: Page, text: string): Promise<void> {
+	await editorContent(page).click();
+	await page.keyboard.press("Control+End");
+	await page.keyboard.type(text);
+}
+
+beforeAll(async () => {
+	const dist = await buildEditor();
+	server = await startSyncServer({ editorDist: dist });
+	browser = await launchChromium();
+});
+
+afterAll(async () => {
+	for (const context of contexts) await context.close().catch(() => {});
+	await browser?.close();
+	await server?.stop();
+});
+
+describe("two people editing one session in the browser", () => {
+	const alice: TestAccount = newAccount("alice");
+	const bob: TestAccount = newAccount("bob");
+	let alicePage: Page;
+	let bobPage: Page;
+	let sessionUrl: string;
+
+	it("signs both people up through the page and lands on their session lists", async () => {
+		alicePage = await newPage();
+		bobPage = await newPage();
+		await signUpThroughPage(alicePage, server.url, alice);
+		await signUpThroughPage(bobPage, server.url, bob);
+		expect(new URL(alicePage.url()).pathname).toBe("/");
+		await expect.poll(() => alicePage.getByRole("button", { name: "New session" }).count()).toBe(1);
+	});
+
+	it("shows the server's reason when signing up with a taken username", async () => {
+		const page = await newPage();
+		await page.goto(`${server.url}/signup`);
+		await page.getByLabel("Username").fill(alice.username);
+		await page.getByLabel("Email").fill(`other-${alice.email}`);
+		await page.getByLabel("Password").fill(alice.password);
+		await page.getByRole("button", { name: "Sign up" }).click();
+		await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/already taken/);
+	});
+
+	it("creates a session and invites the other person through the share dialog", async () => {
+		await alicePage.getByLabel("Title").fill("Pairing <b>demo</b>");
+		await alicePage.getByLabel("Language").selectOption("python");
+		await alicePage.getByRole("button", { name: "New session" }).click();
+		await alicePage.waitForURL(/\/s\/[A-Za-z0-9_-]+$/);
+		sessionUrl = alicePage.url();
+		// The title is text, never markup (RELIABILITY 30).
+		await expect.poll(() => alicePage.locator(".session-title").textContent()).toBe("Pairing <b>demo</b>");
+
+		await alicePage.getByRole("button", { name: "Share" }).click();
+		expect(await alicePage.getByLabel("Link").inputValue()).toBe(sessionUrl);
+		await alicePage.getByLabel("Username or email").fill("nobody-here-at-all");
+		await alicePage.getByRole("button", { name: "Invite" }).click();
+		await expect.poll(() => alicePage.locator(".invite-status").textContent()).toBe("No such user");
+
+		await alicePage.getByLabel("Username or email").fill(bob.username);
+		await alicePage.getByLabel("Role").selectOption("editor");
+		await alicePage.getByRole("button", { name: "Invite" }).click();
+		await expect
+			.poll(() => alicePage.locator(".invite-status").textContent())
+			.toBe(`Invited ${bob.username} as editor.`);
+		await alicePage.getByRole("button", { name: "Close" }).click();
+	});
+
+	it("connects both editors live and shows each person's text and named cursor to the other", async () => {
+		await bobPage.goto(sessionUrl);
+		for (const page of [alicePage, bobPage]) {
+			await expect.poll(() => page.locator(".badge.connection").textContent(), { timeout: 20_000 }).toBe("Live");
+		}
+
+		await typeAtEnd(alicePage, "print('from alice')\n");
+		await expect.poll(() => editorContent(bobPage).textContent()).toContain("print('from alice')");
+		await typeAtEnd(bobPage, "print('from bob')");
+		await expect.poll(() => editorContent(alicePage).textContent()).toContain("print('from bob')");
+		const both = "print('from alice')\nprint('from bob')";
+		await expect.poll(() => documentText(bobPage)).toBe(both);
+		await expect.poll(() => documentText(alicePage)).toBe(both);
+
+		await expect.poll(() => alicePage.locator(".cm-ySelectionInfo").allTextContents()).toContain(bob.username);
+		await expect.poll(() => bobPage.locator(".cm-ySelectionInfo").allTextContents()).toContain(alice.username);
+		await expect
+			.poll(() => alicePage.locator(".presence .name").allTextContents())
+			.toEqual([alice.username, bob.username]);
+	});
+
+	it("switches the language for everyone and re-highlights both editors", async () => {
+		await alicePage.getByLabel("Language").selectOption("javascript");
+		await expect.poll(() => bobPage.getByLabel("Language").inputValue()).toBe("javascript");
+		await expect.poll(() => bobPage.locator(".cm-editor").getAttribute("data-language")).toBe("javascript");
+		await expect.poll(() => alicePage.locator(".cm-editor").getAttribute("data-language")).toBe("javascript");
+		// The JavaScript pack loaded and tokenised the code: highlighted spans appear.
+		await expect.poll(() => bobPage.locator(".cm-line span").count()).toBeGreaterThan(0);
+	});
+
+	it("shows saved once the server has stored the local edits", async () => {
+		await typeAtEnd(bobPage, "\n// saved?");
+		await expect.poll(() => bobPage.locator(".badge.sync").textContent(), { timeout: 30_000 }).toBe("Saved");
+	});
+
+	it("sends a visitor to login and back, and says so when they are not a participant", async () => {
+		const carol = await registerAccount(server.url, "carol");
+		const page = await newPage();
+		await page.goto(sessionUrl);
+		await page.waitForURL(/\/login\?next=/);
+		await page.getByLabel("Email or username").fill(carol.email);
+		await page.getByLabel("Password").fill(carol.password);
+		await page.getByRole("button", { name: "Log in" }).click();
+		await page.waitForURL(sessionUrl);
+		await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/not a participant/);
+
+		await page.goto(`${server.url}/s/${"x".repeat(21)}`);
+		await expect.poll(() => page.locator("h1").textContent()).toBe("No such session");
+	});
+
+	it("gives a viewer a read-only editor with a badge", async () => {
+		const dave = await registerAccount(server.url, "dave");
+		await alicePage.getByRole("button", { name: "Share" }).click();
+		await alicePage.getByLabel("Username or email").fill(dave.email);
+		await alicePage.getByLabel("Role").selectOption("viewer");
+		await alicePage.getByRole("button", { name: "Invite" }).click();
+		await expect
+			.poll(() => alicePage.locator(".invite-status").textContent())
+			.toBe(`Invited ${dave.username} as viewer.`);
+		await alicePage.getByRole("button", { name: "Close" }).click();
+
+		const page = await newPage();
+		await page.goto(`${server.url}/login?next=${encodeURIComponent(new URL(sessionUrl).pathname)}`);
+		await page.getByLabel("Email or username").fill(dave.username);
+		await page.getByLabel("Password").fill(dave.password);
+		await page.getByRole("button", { name: "Log in" }).click();
+		await page.waitForURL(sessionUrl);
+		await expect.poll(() => page.locator(".badge.read-only").isVisible()).toBe(true);
+		await expect.poll(() => editorContent(page).textContent()).toContain("print('from bob')");
+		expect(await editorContent(page).getAttribute("contenteditable")).toBe("false");
+		expect(await page.getByLabel("Language").isDisabled()).toBe(true);
+	});
+
+	it("fits a phone screen without horizontal scrolling", async () => {
+		const page = await newPage({ width: 390, height: 844 });
+		await page.goto(`${server.url}/login`);
+		await page.getByLabel("Email or username").fill(bob.username);
+		await page.getByLabel("Password").fill(bob.password);
+		await page.getByRole("button", { name: "Log in" }).click();
+		await page.waitForURL(`${server.url}/`);
+		await page.goto(sessionUrl);
+		await expect.poll(() => page.locator(".badge.connection").textContent(), { timeout: 20_000 }).toBe("Live");
+		await typeAtEnd(page, `\n// ${"a very long line that must scroll inside the editor ".repeat(4)}`);
+		const overflow = await page.evaluate(
+			() => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+		);
+		expect(overflow).toBeLessThanOrEqual(0);
+		expect(await page.locator(".editor-pane").isVisible()).toBe(true);
+	});
+
+	it("takes the README screenshot with two people in the session", async () => {
+		await typeAtEnd(alicePage, "\nconsole.log('hello from tandem')");
+		await expect.poll(() => bobPage.locator(".cm-ySelectionInfo").allTextContents()).toContain(alice.username);
+		await expect.poll(() => alicePage.locator(".cm-ySelectionInfo").allTextContents()).toContain(bob.username);
+		await alicePage.screenshot({ path: path.join(REPO_ROOT, "docs/screenshot.png") });
+	});
+});
