@@ -10,6 +10,7 @@ import {
 	RunQueueError,
 	type RunResult,
 	type RunWorker,
+	runContext,
 	TerminalDedupe,
 } from "./types.ts";
 
@@ -29,6 +30,16 @@ export interface BullRunQueueOptions {
 	retainSeconds?: number;
 }
 
+interface JobInfo {
+	sessionId: string;
+	total: number;
+	submittedBy?: RunJob["submittedBy"];
+}
+
+function infoOf(job: RunJob): JobInfo {
+	return { sessionId: job.sessionId, total: job.inputs.length, submittedBy: job.submittedBy };
+}
+
 interface ProgressData {
 	sessionId: string;
 	completed: number;
@@ -46,7 +57,9 @@ export class BullRunQueue implements RunQueue {
 	private readonly queue: Queue<RunJob, RunResult>;
 	private events: QueueEvents | undefined;
 	private readonly listeners = new Set<(event: RunProgressEvent) => void>();
-	private readonly sessionOf = new Map<string, string>();
+	private readonly jobInfo = new Map<string, JobInfo>();
+	/** Events are relayed one after another so a late lookup cannot reorder them. */
+	private relayChain: Promise<void> = Promise.resolve();
 	private readonly dedupe = new TerminalDedupe();
 	private readonly workers = new Set<Worker<RunJob, RunResult>>();
 	private readonly extraConnections: Redis[] = [];
@@ -56,7 +69,7 @@ export class BullRunQueue implements RunQueue {
 		this.opts = {
 			prefix: "tandem",
 			queueName: "runs",
-			lockDurationMs: 10_000,
+			lockDurationMs: 5_000,
 			stalledIntervalMs: 5_000,
 			retainSeconds: 3600,
 			...options,
@@ -80,7 +93,7 @@ export class BullRunQueue implements RunQueue {
 		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
 		const job = parseJob(input);
 		if (await this.queue.getJob(job.id)) throw new RunQueueError("duplicate_job", `job ${job.id} already exists`);
-		this.sessionOf.set(job.id, job.sessionId);
+		this.jobInfo.set(job.id, infoOf(job));
 		await this.queue.add("run", job, {
 			jobId: job.id,
 			attempts: 1,
@@ -125,41 +138,51 @@ export class BullRunQueue implements RunQueue {
 		this.extraConnections.push(connection);
 		const events = new QueueEvents(this.opts.queueName, { connection, prefix: this.opts.prefix });
 		events.on("error", (e) => console.error("run-queue: events error", e));
-		events.on("waiting", ({ jobId }) => void this.relay(jobId, { state: "queued" }));
-		events.on("active", ({ jobId }) => void this.relay(jobId, { state: "running" }));
+		events.on("waiting", ({ jobId }) => this.enqueueRelay(jobId, { state: "queued" }));
+		events.on("active", ({ jobId }) => this.enqueueRelay(jobId, { state: "running" }));
 		events.on("progress", ({ jobId, data }) => {
 			const p = data as unknown as ProgressData;
-			if (p && typeof p === "object" && typeof p.sessionId === "string") {
-				this.sessionOf.set(jobId, p.sessionId);
-				void this.relay(jobId, { state: "progress", completedInputs: p.completed, totalInputs: p.total });
-			}
+			if (p && typeof p === "object" && typeof p.completed === "number" && typeof p.total === "number")
+				this.enqueueRelay(jobId, { state: "progress", completedInputs: p.completed, totalInputs: p.total });
 		});
 		events.on("completed", ({ jobId, returnvalue }) => {
 			const result = returnvalue as unknown as RunResult;
-			if (result && typeof result === "object" && typeof result.sessionId === "string")
-				this.sessionOf.set(jobId, result.sessionId);
-			void this.relay(jobId, { state: "done", result });
+			this.enqueueRelay(jobId, { state: "done", result });
 		});
-		events.on("failed", ({ jobId, failedReason }) => void this.relay(jobId, { state: "failed", error: failedReason }));
+		events.on("failed", ({ jobId, failedReason }) =>
+			this.enqueueRelay(jobId, { state: "failed", error: failedReason }),
+		);
 		this.events = events;
 		return events;
 	}
 
+	private enqueueRelay(jobId: string, partial: Omit<RunProgressEvent, "jobId" | "sessionId">): void {
+		this.relayChain = this.relayChain.then(() => this.relay(jobId, partial));
+	}
+
 	private async relay(jobId: string, partial: Omit<RunProgressEvent, "jobId" | "sessionId">): Promise<void> {
 		try {
-			let sessionId = this.sessionOf.get(jobId);
-			if (sessionId === undefined) {
+			let info = this.jobInfo.get(jobId);
+			if (info === undefined) {
+				// Submitted by another node: the job's data says which session it belongs to.
 				const job = await this.queue.getJob(jobId);
-				sessionId = job?.data.sessionId;
-				if (sessionId === undefined) return;
-				this.sessionOf.set(jobId, sessionId);
+				if (!job?.data) return;
+				info = infoOf(job.data);
+				this.jobInfo.set(jobId, info);
 			}
 			const terminal = partial.state === "done" || partial.state === "failed";
 			if (terminal) {
+				this.jobInfo.delete(jobId);
 				if (!this.dedupe.first(jobId)) return;
-				this.sessionOf.delete(jobId);
 			}
-			const event: RunProgressEvent = { jobId, sessionId, ...partial };
+			const totals = partial.state === "queued" || partial.state === "running" ? { totalInputs: info.total } : {};
+			const event: RunProgressEvent = {
+				jobId,
+				sessionId: info.sessionId,
+				...totals,
+				...partial,
+				...(info.submittedBy ? { submittedBy: info.submittedBy } : {}),
+			};
 			for (const listener of this.listeners) {
 				try {
 					listener(event);
@@ -173,20 +196,22 @@ export class BullRunQueue implements RunQueue {
 	}
 
 	process(handler: RunHandler, opts: { concurrency: number }): RunWorker {
+		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
 		const connection = this.newConnection();
 		this.extraConnections.push(connection);
 		const worker = new Worker<RunJob, RunResult>(
 			this.opts.queueName,
 			async (job: Job<RunJob, RunResult>) => {
 				const data = parseJob(job.data);
-				return handler(data, {
-					progress: (completed, total) => {
+				return handler(
+					data,
+					runContext((completed, total) => {
 						const progress: ProgressData = { sessionId: data.sessionId, completed, total };
 						job
 							.updateProgress(progress as unknown as object)
 							.catch((e: unknown) => console.error("run-queue: progress failed", e));
-					},
-				});
+					}),
+				);
 			},
 			{
 				connection,
@@ -213,6 +238,7 @@ export class BullRunQueue implements RunQueue {
 		await Promise.allSettled([...this.workers].map((w) => w.close()));
 		this.workers.clear();
 		await this.events?.close().catch(() => undefined);
+		await this.relayChain;
 		await this.queue.close().catch(() => undefined);
 		for (const c of [this.connection, ...this.extraConnections]) c.disconnect();
 		this.listeners.clear();

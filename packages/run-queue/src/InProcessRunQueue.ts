@@ -7,6 +7,7 @@ import {
 	type RunQueue,
 	RunQueueError,
 	type RunWorker,
+	runContext,
 	TerminalDedupe,
 } from "./types.ts";
 
@@ -58,6 +59,7 @@ export class InProcessRunQueue implements RunQueue {
 	}
 
 	process(handler: RunHandler, opts: { concurrency: number }): RunWorker {
+		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
 		const consumer: Consumer = {
 			handler,
 			concurrency: Math.max(1, opts.concurrency),
@@ -79,6 +81,8 @@ export class InProcessRunQueue implements RunQueue {
 
 	async close(): Promise<void> {
 		this.closed = true;
+		// Running jobs finish (their verdicts are still published); waiting ones are never started.
+		for (const c of this.consumers) c.closed = true;
 		await Promise.all(
 			this.consumers.map((c) => (c.active > 0 ? new Promise<void>((resolve) => c.idle.push(resolve)) : undefined)),
 		);
@@ -101,8 +105,9 @@ export class InProcessRunQueue implements RunQueue {
 		if (entry) entry.status = { jobId: job.id, state: "running" };
 		this.emit({ jobId: job.id, sessionId: job.sessionId, state: "running", totalInputs: job.inputs.length });
 		try {
-			const result = await consumer.handler(structuredClone(job), {
-				progress: (completed, total) =>
+			const result = await consumer.handler(
+				structuredClone(job),
+				runContext((completed, total) =>
 					this.emit({
 						jobId: job.id,
 						sessionId: job.sessionId,
@@ -110,7 +115,8 @@ export class InProcessRunQueue implements RunQueue {
 						completedInputs: completed,
 						totalInputs: total,
 					}),
-			});
+				),
+			);
 			if (entry) entry.status = { jobId: job.id, state: "done", result };
 			this.emit({
 				jobId: job.id,
@@ -131,7 +137,9 @@ export class InProcessRunQueue implements RunQueue {
 		}
 	}
 
-	private emit(event: RunProgressEvent): void {
+	private emit(partial: RunProgressEvent): void {
+		const submittedBy = this.entries.get(partial.jobId)?.job.submittedBy;
+		const event: RunProgressEvent = submittedBy ? { ...partial, submittedBy } : partial;
 		if ((event.state === "done" || event.state === "failed") && !this.dedupe.first(event.jobId)) return;
 		for (const listener of this.listeners) {
 			try {

@@ -166,6 +166,71 @@ describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
 		expect(peak).toBeGreaterThanOrEqual(1);
 	});
 
+	it("delivers queued, running, progress and done in order, with progress counts and the submitter", async () => {
+		const q = await queue();
+		const events: RunProgressEvent[] = [];
+		q.subscribe((e) => events.push(e));
+		q.process(
+			async (jj, progress) => {
+				progress(1, 3);
+				await new Promise((r) => setTimeout(r, 10));
+				progress.progress(2, 3);
+				await new Promise((r) => setTimeout(r, 10));
+				progress(3, 3);
+				return echoResult(jj);
+			},
+			{ concurrency: 1 },
+		);
+		const j = job({
+			submittedBy: { id: "u1", name: "Ada" },
+			inputs: ["a", "b", "c"].map((id) => ({ id, stdin: id })),
+		});
+		const result = await runJob(q, j);
+		await waitFor(events, (e) => e.jobId === j.id && e.state === "done");
+		const mine = events.filter((e) => e.jobId === j.id);
+		expect(mine.map((e) => e.state)).toEqual(["queued", "running", "progress", "progress", "progress", "done"]);
+		expect(mine.filter((e) => e.state === "progress").map((e) => [e.completedInputs, e.totalInputs])).toEqual([
+			[1, 3],
+			[2, 3],
+			[3, 3],
+		]);
+		expect(mine[0]?.totalInputs).toBe(3);
+		expect(mine.at(-1)?.result).toEqual(result);
+		expect(result.runs.map((r) => r.stdout)).toEqual(["A", "B", "C"]);
+		expect(mine.every((e) => e.submittedBy?.name === "Ada")).toBe(true);
+	});
+
+	it("close() lets a running job finish, then refuses submissions and workers", async () => {
+		const q = await queue();
+		let release = (): void => {};
+		const gate = new Promise<void>((r) => {
+			release = r;
+		});
+		let started = 0;
+		let finished = 0;
+		q.process(
+			async (jj) => {
+				started++;
+				await gate;
+				finished++;
+				return echoResult(jj);
+			},
+			{ concurrency: 1 },
+		);
+		const events: RunProgressEvent[] = [];
+		q.subscribe((e) => events.push(e));
+		const j = job();
+		await q.submit(j);
+		await waitFor(events, (e) => e.jobId === j.id && e.state === "running");
+		const closing = q.close();
+		setTimeout(release, 50);
+		await closing;
+		expect(started).toBe(1);
+		expect(finished).toBe(1);
+		await expect(q.submit(job())).rejects.toMatchObject({ code: "closed" });
+		expect(() => q.process(async (jj) => echoResult(jj), { concurrency: 1 })).toThrow(/closed/);
+	});
+
 	it("answers undefined for an unknown job", async () => {
 		const q = await queue();
 		expect(await q.status("nope")).toBeUndefined();

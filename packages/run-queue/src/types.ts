@@ -16,6 +16,29 @@ export const runInputSchema = z.object({
  * A unit of work for a runner. Limits are deliberately absent: they come from the
  * runner's configuration only, so no request field can lift a limit.
  */
+/** Who submitted a job (shown to the session's participants next to the result). */
+export const submitterSchema = z.object({ id: z.string().min(1).max(256), name: z.string().max(256) }).strict();
+
+/**
+ * A unit of work for a runner: a code snapshot and its inputs. A plain run has one input; test
+ * judging has many. Limits are deliberately absent: they come from the runner's configuration
+ * only, so no request field can widen isolation or lift a limit.
+ */
+export interface RunJob {
+	readonly id: string;
+	readonly sessionId: string;
+	readonly language: string;
+	readonly code: string;
+	readonly inputs: readonly RunInput[];
+	readonly submittedBy?: { readonly id: string; readonly name: string };
+	readonly submittedAt: string;
+}
+
+export interface RunInput {
+	readonly id: string;
+	readonly stdin: string;
+}
+
 export const runJobSchema = z
 	.object({
 		id: z.string().min(1).max(128),
@@ -23,13 +46,10 @@ export const runJobSchema = z
 		language: z.string().min(1).max(32),
 		code: z.string().max(MAX_CODE_BYTES),
 		inputs: z.array(runInputSchema).min(1).max(MAX_INPUTS_PER_JOB),
-		submittedBy: z.string().max(256).optional(),
-		submittedAt: z.string(),
+		submittedBy: submitterSchema.optional(),
+		submittedAt: z.string().max(64),
 	})
 	.strict();
-
-export type RunInput = z.infer<typeof runInputSchema>;
-export type RunJob = z.infer<typeof runJobSchema>;
 
 export const RUN_STATUSES = [
 	"ok",
@@ -40,82 +60,111 @@ export const RUN_STATUSES = [
 	"output_limit",
 	"internal_error",
 ] as const;
+/** Status of one execution (CONTRACT ExecutionResult.status). */
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface CompileOutcome {
-	status: RunStatus;
-	output: string;
-	timeMs: number;
+	readonly status: RunStatus;
+	readonly output: string;
+	readonly timeMs: number;
 }
 
-export interface InputRun {
-	inputId: string;
-	status: RunStatus;
-	stdout: string;
-	stderr: string;
-	exitCode: number | null;
-	signal?: string;
-	timeMs: number;
-	memoryKb?: number;
-	truncated?: boolean;
+export interface InputOutcome {
+	readonly inputId: string;
+	readonly status: RunStatus;
+	readonly stdout: string;
+	readonly stderr: string;
+	readonly exitCode: number | null;
+	readonly signal?: string | null;
+	readonly timeMs: number;
+	readonly memoryKb?: number;
+	/** True when a stream was cut at the output cap. */
+	readonly truncated?: boolean;
 }
+/** Another name for {@link InputOutcome}. */
+export type InputRun = InputOutcome;
 
 /** The verdict for one job: the compile step (compiled languages) and one run per input. */
 export interface RunResult {
-	jobId: string;
-	sessionId: string;
-	language: string;
-	/** The overall status: the compile status if compiling failed, else the first non-ok run status. */
-	status: RunStatus;
-	compile?: CompileOutcome;
-	runs: InputRun[];
-	startedAt: string;
-	finishedAt: string;
+	readonly jobId: string;
+	readonly sessionId: string;
+	readonly language: string;
+	/** The overall status: the compile status if compiling failed, else the first non-ok run status, else ok. */
+	readonly status: RunStatus;
+	readonly compile?: CompileOutcome;
+	readonly runs: readonly InputOutcome[];
+	readonly startedAt: string;
+	readonly finishedAt: string;
 }
 
 export type JobState = "queued" | "running" | "done" | "failed";
 
 export interface JobStatus {
-	jobId: string;
-	state: JobState;
-	result?: RunResult;
+	readonly jobId: string;
+	readonly state: JobState;
+	readonly result?: RunResult;
 	/** Why a failed job failed (runner crashed twice, handler error). */
-	error?: string;
+	readonly error?: string;
 }
 
-/** The "code executed" topic: every sync-server node subscribes and forwards to the session's editors. */
-export interface RunProgressEvent {
-	jobId: string;
-	sessionId: string;
-	state: "queued" | "running" | "progress" | "done" | "failed";
-	completedInputs?: number;
-	totalInputs?: number;
-	result?: RunResult;
-	error?: string;
+/**
+ * The "code executed" topic: progress of a job, published to every subscriber (every sync-server
+ * node), which forwards it to the session's editors. `done` and `failed` reach each subscriber
+ * once per job id; a consumer that stores results still keys them by jobId (insert on conflict do
+ * nothing), because a job whose runner died is re-run on another runner.
+ */
+export interface RunEvent {
+	readonly jobId: string;
+	readonly sessionId: string;
+	readonly state: JobState | "progress";
+	readonly completedInputs?: number;
+	readonly totalInputs?: number;
+	readonly result?: RunResult;
+	readonly error?: string;
+	readonly submittedBy?: { readonly id: string; readonly name: string };
 }
+/** Another name for {@link RunEvent}. */
+export type RunProgressEvent = RunEvent;
 
-export interface RunContext {
-	/** Report that `completed` of `total` inputs have finished. */
-	progress(completed: number, total: number): void;
-}
+/** Reports progress from inside a handler (after each input finishes). */
+export type ProgressReporter = (completedInputs: number, totalInputs: number) => void;
 
-export type RunHandler = (job: RunJob, ctx: RunContext) => Promise<RunResult>;
+/** What a handler gets besides its job: callable itself, and as `.progress`. */
+export type RunContext = ProgressReporter & { readonly progress: ProgressReporter };
 
-export interface RunWorker {
+export type JobHandler = (job: RunJob, progress: RunContext) => Promise<RunResult>;
+/** Another name for {@link JobHandler}. */
+export type RunHandler = JobHandler;
+
+export interface WorkerHandle {
+	/** Stops taking jobs and waits for the running ones to finish. */
 	close(): Promise<void>;
 }
+/** Another name for {@link WorkerHandle}. */
+export type RunWorker = WorkerHandle;
 
-/** One queue contract, two implementations: in-process and BullMQ on Redis. */
+/**
+ * The queue both sides share. The in-process implementation (embedded default) and the BullMQ one
+ * (REDIS_URL) pass the same contract suite (runQueue.contract.test.ts).
+ */
 export interface RunQueue {
 	readonly kind: "in-process" | "bullmq";
 	/** Validates and enqueues a job. Throws RunQueueError("invalid_job") for a malformed job. */
 	submit(job: RunJob): Promise<void>;
+	/** Undefined for an unknown job, or one finished longer ago than the retention period. */
 	status(jobId: string): Promise<JobStatus | undefined>;
-	/** Every progress event of every job. Terminal events (done, failed) arrive once per job. */
-	subscribe(listener: (event: RunProgressEvent) => void): () => void;
+	/** Every event of every job; returns an unsubscribe function. */
+	subscribe(listener: (event: RunEvent) => void): () => void;
 	/** The runner side: pulls jobs and runs `handler`, at most `concurrency` at a time. */
-	process(handler: RunHandler, opts: { concurrency: number }): RunWorker;
+	process(handler: JobHandler, options: { concurrency: number }): WorkerHandle;
+	/** Stops workers (waiting for running jobs), drops listeners, releases connections. */
 	close(): Promise<void>;
+}
+
+/** Builds the context handed to a handler from one progress function. */
+export function runContext(report: ProgressReporter): RunContext {
+	const fn = (completed: number, total: number): void => report(completed, total);
+	return Object.assign(fn, { progress: fn });
 }
 
 export type RunQueueErrorCode = "invalid_job" | "duplicate_job" | "closed" | "timeout" | "job_failed";
