@@ -1,0 +1,279 @@
+import { spawn } from "node:child_process";
+import { lstatSync } from "node:fs";
+import type { Readable, Writable } from "node:stream";
+import type { BoxLimits } from "./limits.ts";
+import { createRunCgroup } from "./runCgroup.ts";
+
+/** A file the runner writes into the box's tmpfs before the program starts (through a pipe, never a host path). */
+export interface BoxFile {
+	/** Absolute path inside the box, under {@link BOX_DIR}. */
+	readonly path: string;
+	readonly content: string | Buffer;
+	readonly executable?: boolean;
+}
+
+/** A host path bound read-only into the box. */
+export interface BoxBind {
+	readonly src: string;
+	readonly dest: string;
+}
+
+export interface BoxSpec {
+	/** Names the cgroup, for debugging. */
+	readonly tag: string;
+	/** Program and arguments, as seen inside the box. */
+	readonly argv: readonly string[];
+	/** Environment on top of the base allow-list (PATH, HOME, LANG, TMPDIR). */
+	readonly env?: Readonly<Record<string, string>>;
+	readonly files: readonly BoxFile[];
+	readonly binds?: readonly BoxBind[];
+	readonly stdin: string;
+	readonly limits: BoxLimits;
+	/** Read a file the program leaves at this box path back out through a pipe (compiled artefacts). */
+	readonly artifact?: { readonly path: string; readonly maxBytes: number };
+}
+
+export interface BoxOutcome {
+	/** False when the sandbox itself failed to start (an internal error, not the program's fault). */
+	readonly started: boolean;
+	readonly exitCode: number | null;
+	readonly signal: string | null;
+	readonly stdout: string;
+	readonly stderr: string;
+	readonly timeMs: number;
+	readonly cpuMs?: number;
+	readonly memoryKb?: number;
+	readonly wallTimeout: boolean;
+	readonly cpuTimeout: boolean;
+	readonly oom: boolean;
+	readonly outputLimited: boolean;
+	readonly artifact?: Buffer;
+}
+
+/** The box's work directory and HOME: a private size-limited tmpfs. */
+export const BOX_DIR = "/box";
+
+const BWRAP = "/usr/bin/bwrap";
+const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+// Host system dirs bound read-only: merged-/usr hosts have symlinks, others real directories.
+const SYSTEM_ARGS: readonly string[] = (() => {
+	const args = ["--ro-bind", "/usr", "/usr"];
+	for (const dir of ["/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"]) {
+		try {
+			const st = lstatSync(dir);
+			if (st.isSymbolicLink()) args.push("--symlink", `usr${dir}`, dir);
+			else if (st.isDirectory()) args.push("--ro-bind", dir, dir);
+		} catch {
+			// Absent on this host.
+		}
+	}
+	// Only what toolchains need from /etc: the dynamic linker cache and the alternatives links (cc, java, php).
+	for (const etc of ["/etc/ld.so.cache", "/etc/alternatives"]) {
+		try {
+			lstatSync(etc);
+			args.push("--ro-bind", etc, etc);
+		} catch {
+			// Absent on this host.
+		}
+	}
+	return args;
+})();
+
+// The wrapper puts itself into the run's cgroups and sets rlimits, then becomes bwrap: the box is
+// limited from its first instruction. ulimit -f counts 512-byte blocks in dash. The CPU hard limit
+// is one second above the soft one so SIGXCPU (a recognisable timeout) comes before SIGKILL.
+const WRAPPER = [
+	'for f in $TANDEM_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done',
+	'ulimit -S -t "$TANDEM_CPU" && ulimit -H -t "$TANDEM_CPU_HARD" || exit 125',
+	'ulimit -f "$TANDEM_FSIZE_BLOCKS" && ulimit -n "$TANDEM_NOFILE" && ulimit -c 0 || exit 125',
+	'exec "$@"',
+].join("\n");
+
+const ARTIFACT_SCRIPT = 'art=$1; shift; "$@"; rc=$?; if [ $rc -eq 0 ]; then exec cat -- "$art" >&4; fi; exit $rc';
+
+const SIGNALS: Record<number, string> = {
+	1: "SIGHUP",
+	2: "SIGINT",
+	3: "SIGQUIT",
+	4: "SIGILL",
+	5: "SIGTRAP",
+	6: "SIGABRT",
+	7: "SIGBUS",
+	8: "SIGFPE",
+	9: "SIGKILL",
+	11: "SIGSEGV",
+	13: "SIGPIPE",
+	14: "SIGALRM",
+	15: "SIGTERM",
+	24: "SIGXCPU",
+	25: "SIGXFSZ",
+	31: "SIGSYS",
+};
+
+/** bwrap reports a signalled program as exit code 128 + signal number. */
+export function signalOfExitCode(code: number | null): string | null {
+	if (code === null || code <= 128 || code > 128 + 64) return null;
+	return SIGNALS[code - 128] ?? `SIG${code - 128}`;
+}
+
+/** Run one program in a fresh box: new namespaces, no network, own cgroup, rlimits, private tmpfs. */
+export async function runBox(spec: BoxSpec): Promise<BoxOutcome> {
+	const limits = spec.limits;
+	const cgroup = createRunCgroup(spec.tag, limits);
+	try {
+		return await runInCgroup(spec, cgroup);
+	} finally {
+		await cgroup.destroy();
+	}
+}
+
+async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgroup>): Promise<BoxOutcome> {
+	const limits = spec.limits;
+	// fd 3: bwrap's JSON status (proves the sandbox started); fd 4: artefact; fd 5..: input files.
+	const STATUS_FD = 3;
+	const ARTIFACT_FD = 4;
+	const FIRST_FILE_FD = 5;
+	const args: string[] = [
+		BWRAP,
+		"--unshare-all",
+		"--die-with-parent",
+		"--new-session",
+		"--cap-drop",
+		"ALL",
+		"--uid",
+		"65534",
+		"--gid",
+		"65534",
+		"--hostname",
+		"box",
+		...SYSTEM_ARGS,
+	];
+	for (const b of spec.binds ?? []) args.push("--ro-bind", b.src, b.dest);
+	args.push("--proc", "/proc", "--dev", "/dev");
+	const size = String(limits.tmpfsBytes);
+	args.push("--perms", "0755", "--size", size, "--tmpfs", BOX_DIR);
+	args.push("--perms", "01777", "--size", size, "--tmpfs", "/tmp");
+	args.push("--perms", "01777", "--size", size, "--tmpfs", "/dev/shm");
+	spec.files.forEach((f, i) => {
+		args.push("--perms", f.executable ? "0755" : "0644", "--file", String(FIRST_FILE_FD + i), f.path);
+	});
+	// Nothing but the tmpfs mounts is writable (bwrap's root and /dev would be otherwise).
+	args.push("--remount-ro", "/dev", "--remount-ro", "/");
+	args.push("--chdir", BOX_DIR, "--clearenv");
+	const env: Record<string, string> = { PATH: BASE_PATH, HOME: BOX_DIR, LANG: "C.UTF-8", TMPDIR: "/tmp", ...spec.env };
+	for (const [k, v] of Object.entries(env)) args.push("--setenv", k, v);
+	args.push("--json-status-fd", String(STATUS_FD), "--");
+	if (spec.artifact) {
+		// After a successful build the artefact leaves through a pipe; links inside the box only reach the box.
+		args.push("/bin/sh", "-c", ARTIFACT_SCRIPT, "build", spec.artifact.path, ...spec.argv);
+	} else {
+		args.push(...spec.argv);
+	}
+
+	const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", "pipe", "pipe", spec.artifact ? "pipe" : "ignore"];
+	for (const _ of spec.files) stdio.push("pipe");
+	const started = performance.now();
+	const child = spawn("/bin/sh", ["-c", WRAPPER, "tandem-box", ...args], {
+		stdio,
+		env: {
+			TANDEM_CGROUP_PROCS: cgroup.procsFiles.join(" "),
+			TANDEM_CPU: String(limits.cpuSeconds),
+			TANDEM_CPU_HARD: String(limits.cpuSeconds + 1),
+			TANDEM_FSIZE_BLOCKS: String(Math.max(1, Math.floor(limits.fileSizeBytes / 512))),
+			TANDEM_NOFILE: String(limits.openFiles),
+		},
+	});
+
+	let wallTimeout = false;
+	let outputLimited = false;
+	const killTree = () => {
+		cgroup.killAll();
+		if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+	};
+	const timer = setTimeout(() => {
+		wallTimeout = true;
+		killTree();
+	}, limits.wallMs);
+
+	const capture = (stream: Readable | null | undefined, cap: number, onCap: () => void) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		stream?.on("data", (chunk: Buffer) => {
+			if (size >= cap) return;
+			const room = cap - size;
+			if (chunk.length > room) {
+				chunks.push(chunk.subarray(0, room));
+				size = cap;
+				onCap();
+			} else {
+				chunks.push(chunk);
+				size += chunk.length;
+			}
+		});
+		stream?.on("error", () => {});
+		return () => Buffer.concat(chunks);
+	};
+	const onOutputCap = () => {
+		outputLimited = true;
+		killTree();
+	};
+	const stdout = capture(child.stdout, limits.outputBytes, onOutputCap);
+	const stderr = capture(child.stderr, limits.outputBytes, onOutputCap);
+	const status = capture(child.stdio[STATUS_FD] as Readable, 64 * 1024, () => {});
+	let artifactTooLarge = false;
+	const artifact = spec.artifact
+		? capture(child.stdio[ARTIFACT_FD] as Readable, spec.artifact.maxBytes, () => {
+				artifactTooLarge = true;
+			})
+		: undefined;
+
+	const writeAll = (stream: Writable | null | undefined, content: string | Buffer) => {
+		if (!stream) return;
+		stream.on("error", () => {}); // EPIPE when the program does not read its input.
+		stream.end(content);
+	};
+	spec.files.forEach((f, i) => writeAll(child.stdio[FIRST_FILE_FD + i] as Writable, f.content));
+	writeAll(child.stdin, spec.stdin);
+
+	const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+		child.once("error", (error) => resolve({ code: null, signal: null, error }));
+		child.once("exit", (code, signal) => resolve({ code, signal }));
+	});
+	const timeMs = Math.round(performance.now() - started);
+	// Anything that outlived the box's init (it should not: its pid namespace died with it) goes now,
+	// which also closes any pipe a leftover still held open.
+	cgroup.killAll();
+	await new Promise<void>((resolve) => {
+		if (child.stdout?.readableEnded !== false && child.stderr?.readableEnded !== false) resolve();
+		child.once("close", () => resolve());
+		setTimeout(resolve, 1000).unref();
+	});
+	clearTimeout(timer);
+
+	const statusText = status().toString("utf8");
+	const sandboxStarted = statusText.includes('"child-pid"');
+	// The program inherits the status pipe and could write to it: only "started" is taken from it.
+	const exitCode = exit.code;
+	const cpuMs = cgroup.cpuMs();
+	const signal = exit.signal ?? signalOfExitCode(exitCode);
+	const cpuTimeout =
+		signal === "SIGXCPU" || (cpuMs !== undefined && cpuMs >= limits.cpuSeconds * 1000 && signal === "SIGKILL");
+	let artifactBuffer = artifact?.();
+	if (artifactTooLarge) artifactBuffer = undefined;
+	return {
+		started: sandboxStarted && exit.error === undefined,
+		exitCode: exit.signal ? null : exitCode,
+		signal,
+		stdout: stdout().toString("utf8"),
+		stderr: (exit.error ? `${exit.error.message}\n` : "") + stderr().toString("utf8"),
+		timeMs,
+		cpuMs,
+		memoryKb: cgroup.peakKb(),
+		wallTimeout,
+		cpuTimeout,
+		oom: cgroup.oomKilled(),
+		outputLimited,
+		...(artifactBuffer ? { artifact: artifactBuffer } : {}),
+	};
+}
