@@ -265,6 +265,19 @@ describe("calls in a session", () => {
 		}
 	});
 
+	it("fits a phone screen without horizontal scrolling, and the video strip collapses", async () => {
+		await carol.setViewportSize({ width: 390, height: 844 });
+		const overflow = await carol.evaluate(
+			() => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+		);
+		expect(overflow).toBeLessThanOrEqual(0);
+		await carol.getByRole("button", { name: "Hide video" }).click();
+		expect(await carol.locator(".tc-tiles").isVisible()).toBe(false);
+		await carol.getByRole("button", { name: "Show video" }).click();
+		expect(await carol.locator(".tc-tiles").isVisible()).toBe(true);
+		await carol.setViewportSize({ width: 1280, height: 720 });
+	});
+
 	it("shows who is speaking from each remote stream's audio", async () => {
 		// Chromium's fake microphone beeps periodically; the analyser must notice.
 		await vi.waitFor(
@@ -280,6 +293,8 @@ describe("calls in a session", () => {
 		await eventually(async () => {
 			expect(await bob.locator(".tc-tile", { hasText: "alice" }).getAttribute("data-muted")).toBe("true");
 		});
+		// Her own tile says so too.
+		expect(await alice.locator(".tc-tile", { hasText: "(you)" }).locator(".tc-state").textContent()).toContain("Muted");
 		await alice.getByRole("button", { name: "Unmute" }).click();
 		const before = (await rtpBytes(alice)).audioOut;
 		await vi.waitFor(async () => expect((await rtpBytes(alice)).audioOut).toBeGreaterThan(before), { timeout: 15_000 });

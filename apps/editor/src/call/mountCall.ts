@@ -67,6 +67,7 @@ export function mountCall(container: HTMLElement, options: MountCallOptions): Mo
 	container.append(root);
 
 	let audioContext: AudioContext | null = null;
+	let selfParticipant: Participant | null = null;
 	const tileByPeer = new Map<
 		string,
 		{ li: HTMLLIElement; stopSpeaking: () => void; stream: MediaStream | null; audioTracks: number }
@@ -140,21 +141,20 @@ export function mountCall(container: HTMLElement, options: MountCallOptions): Mo
 	const unsubscribe = session.subscribe((event) => {
 		switch (event.type) {
 			case "participant":
+				if (event.participant.self) selfParticipant = event.participant;
 				upsertTile(event.participant);
 				break;
 			case "participantLeft":
 				removeTile(event.peer);
 				break;
-			case "local": {
-				for (const tile of tileByPeer.values()) {
-					if (tile.li.querySelector("video")?.muted) {
-						tile.li.dataset.muted = String(event.state.muted);
-						tile.li.dataset.camera = String(event.state.camera);
-					}
+			case "local":
+				if (selfParticipant) {
+					selfParticipant = { ...selfParticipant, ...event.state };
+					upsertTile(selfParticipant);
 				}
 				break;
-			}
 			case "left":
+				selfParticipant = null;
 				for (const peer of [...tileByPeer.keys()]) removeTile(peer);
 				message.textContent = "";
 				break;
