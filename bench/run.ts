@@ -67,7 +67,11 @@ function packageVersion(name: string): string {
 
 function chromiumVersion(): string {
 	try {
-		return execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8", timeout: 10_000 }).trim();
+		return execFileSync("/usr/bin/chromium", ["--version"], {
+			encoding: "utf8",
+			timeout: 10_000,
+			stdio: ["ignore", "pipe", "ignore"],
+		}).trim();
 	} catch {
 		return "not found";
 	}
@@ -89,6 +93,14 @@ export function describeEnvironment(): string {
 		["y-websocket", packageVersion("y-websocket")],
 		["Chromium", chromiumVersion()],
 		["Date", new Date().toISOString()],
+		// Other work on a shared machine shows up here; compare it with the core count before trusting a number.
+		[
+			"Load average (1/5/15 min) at report time",
+			os
+				.loadavg()
+				.map((l) => l.toFixed(2))
+				.join(" / "),
+		],
 	];
 	return ["| | |", "| --- | --- |", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
 }
