@@ -191,7 +191,13 @@ describe("two people editing one session in the browser", () => {
 	});
 
 	it("takes the README screenshot with two people in the session", async () => {
-		await typeAtEnd(alicePage, "\nconsole.log('hello from tandem')");
+		// Only the two people stay: the other visitors leave the presence list.
+		for (const context of contexts.slice(2)) await context.close();
+		await expect
+			.poll(() => alicePage.locator(".presence .name").allTextContents())
+			.toEqual([alice.username, bob.username]);
+		await typeAtEnd(alicePage, "\nconst greet = (name) => `hello, ${name}`;\nconsole.log(greet('tandem'));");
+		await bobPage.keyboard.press("Shift+Home");
 		await expect.poll(() => bobPage.locator(".cm-ySelectionInfo").allTextContents()).toContain(alice.username);
 		await expect.poll(() => alicePage.locator(".cm-ySelectionInfo").allTextContents()).toContain(bob.username);
 		await alicePage.screenshot({ path: path.join(REPO_ROOT, "docs/screenshot.png") });

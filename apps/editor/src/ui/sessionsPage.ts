@@ -1,9 +1,9 @@
 import { LANGUAGES } from "@tandem/crdt-schema";
-import { api, errorMessage } from "../api/apiClient.ts";
+import { ApiError, api, errorMessage } from "../api/apiClient.ts";
 import { type AuthUser, clearAuth } from "../auth/authStore.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { appLink, navigate } from "./navigation.ts";
-import { sessionPath } from "./routes.ts";
+import { loginPath, sessionPath } from "./routes.ts";
 
 interface SessionSummary {
 	readonly id: string;
@@ -48,6 +48,7 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 			});
 			navigate(sessionPath(session.id));
 		} catch (e: unknown) {
+			if (e instanceof ApiError && e.status === 401) return navigate(loginPath("/"), { replace: true });
 			createError.textContent = errorMessage(e);
 			create.disabled = false;
 		}
@@ -91,6 +92,8 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 			);
 		})
 		.catch((e: unknown) => {
-			status.textContent = errorMessage(e);
+			// An expired or revoked token: the API client forgot it; log in again.
+			if (e instanceof ApiError && e.status === 401) navigate(loginPath("/"), { replace: true });
+			else status.textContent = errorMessage(e);
 		});
 }
