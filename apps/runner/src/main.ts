@@ -1,0 +1,54 @@
+import { createRunQueue } from "@tandem/run-queue";
+import { loadRunnerConfig } from "./config.ts";
+import { startRunnerPool } from "./pool/startRunnerPool.ts";
+import { prepareSandbox } from "./sandbox/executeJob.ts";
+
+// A standalone runner: pulls jobs from BullMQ on Redis. SIGTERM stops taking jobs, lets the
+// running ones finish for up to RUNNER_DRAIN_MS, then exits 0; an unfinished job's lock lapses
+// and another runner takes it over.
+function fatal(message: string): never {
+	console.error(`runner: fatal: ${message}`);
+	process.exit(1);
+}
+
+let config: ReturnType<typeof loadRunnerConfig>;
+try {
+	config = loadRunnerConfig();
+} catch (e: unknown) {
+	fatal(e instanceof Error ? e.message : String(e));
+}
+if (!config.redisUrl)
+	fatal("REDIS_URL is required for a standalone runner (the embedded pool runs inside `npm start`)");
+
+try {
+	await prepareSandbox();
+} catch (e: unknown) {
+	fatal(e instanceof Error ? e.message : String(e));
+}
+
+const queue = createRunQueue({
+	redisUrl: config.redisUrl,
+	prefix: config.queuePrefix,
+	lockDurationMs: config.lockMs,
+	stalledIntervalMs: config.lockMs,
+});
+const pool = startRunnerPool({ queue, concurrency: config.concurrency, limits: config.limits });
+console.log(
+	`runner: pulling jobs (prefix ${config.queuePrefix}, concurrency ${config.concurrency}, pid ${process.pid})`,
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+	if (stopping) return;
+	stopping = true;
+	console.log(`runner: ${signal}, draining`);
+	const drained = await Promise.race([
+		pool.close().then(() => true),
+		new Promise<boolean>((r) => setTimeout(() => r(false), config.drainMs).unref()),
+	]);
+	if (!drained) console.log("runner: drain time over; unfinished jobs go to another runner");
+	await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+	process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
