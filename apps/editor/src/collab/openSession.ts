@@ -84,7 +84,9 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		const covered = coversLocalChanges(stored, Y.decodeStateVector(Y.encodeStateVector(doc)), localClients);
 		const connection: ConnectionState =
 			connected && synced ? "live" : socket === "disconnected" && !connected ? "offline" : "connecting";
-		return { connection, sync: syncState({ connected, synced, covered }), readOnly, refused };
+		// While the socket is still opening the indicator says "syncing", not "offline".
+		const sync = syncState({ connected: socket !== "disconnected", synced: connected && synced, covered });
+		return { connection, sync, readOnly, refused };
 	};
 	let last = "";
 	const emit = () => {
