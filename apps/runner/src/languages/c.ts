@@ -8,7 +8,7 @@ export const c: Language = {
 	toolchain: () => findExecutable("/usr/bin/gcc"),
 	versionProbe: () => ["/usr/bin/gcc", "-dumpfullversion"],
 	compile: () => ({
-		argv: ["/usr/bin/gcc", "-O2", "-std=gnu17", "-pipe", "-o", "/box/prog", "main.c", "-lm"],
+		argv: ["/usr/bin/gcc", "-O2", "-std=gnu17", "-pipe", "-fmax-errors=20", "-o", "/box/prog", "main.c", "-lm"],
 		artifact: "/box/prog",
 	}),
 	runArtifact: "/box/prog",

@@ -9,7 +9,17 @@ export const cpp: Language = {
 	versionProbe: () => ["/usr/bin/g++", "-dumpfullversion"],
 	// -ftemplate-depth bounds template explosions on top of the compile box's limits.
 	compile: () => ({
-		argv: ["/usr/bin/g++", "-O2", "-std=gnu++17", "-pipe", "-ftemplate-depth=900", "-o", "/box/prog", "main.cpp"],
+		argv: [
+			"/usr/bin/g++",
+			"-O2",
+			"-std=gnu++17",
+			"-pipe",
+			"-fmax-errors=20",
+			"-ftemplate-depth=900",
+			"-o",
+			"/box/prog",
+			"main.cpp",
+		],
 		artifact: "/box/prog",
 	}),
 	runArtifact: "/box/prog",

@@ -137,6 +137,8 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 	const args: string[] = [
 		BWRAP,
 		"--unshare-all",
+		"--unshare-user",
+		"--disable-userns",
 		"--die-with-parent",
 		"--new-session",
 		"--cap-drop",
