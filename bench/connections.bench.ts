@@ -2,7 +2,7 @@
 // then all closed: memory per connection and memory given back.
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { REPO_ROOT, startTandem } from "./harness/childServers.ts";
+import { collectGarbage, REPO_ROOT, startTandem } from "./harness/childServers.ts";
 import type { OpenRequest, WorkerReply } from "./harness/connectionWorker.ts";
 import { fdLimits, openFds, sampleProcess } from "./harness/processStats.ts";
 import { fmt, fmtBytes, table } from "./harness/stats.ts";
@@ -67,6 +67,8 @@ interface Cycle {
 	readonly rssOpenBytes: number;
 	readonly rssJustClosedBytes: number;
 	readonly rssAfterBytes: number;
+	/** RSS after a forced full GC: what a leak would still hold. */
+	readonly rssAfterGcBytes: number;
 	readonly fdsOpen: number;
 	readonly fdsAfterClose: number;
 }
@@ -82,6 +84,7 @@ export interface ConnectionChecks {
 
 interface CycleSetup {
 	readonly pid: number;
+	readonly inspectorUrl: string;
 	readonly workers: ChildProcess[];
 	readonly request: Omit<OpenRequest, "count">;
 	readonly target: number;
@@ -120,6 +123,9 @@ async function cycle(setup: CycleSetup): Promise<Cycle> {
 		await sleep(1_000);
 		rssAfterBytes = Math.min(rssAfterBytes, sampleProcess(pid).rssBytes);
 	}
+	await collectGarbage(setup.inspectorUrl);
+	await sleep(1_000);
+	const rssAfterGcBytes = sampleProcess(pid).rssBytes;
 	return {
 		opened: replies.reduce((sum, r) => sum + r.opened, 0),
 		failed: replies.reduce((sum, r) => sum + r.failed, 0),
@@ -130,6 +136,7 @@ async function cycle(setup: CycleSetup): Promise<Cycle> {
 		rssOpenBytes,
 		rssJustClosedBytes,
 		rssAfterBytes,
+		rssAfterGcBytes,
 		fdsOpen,
 		fdsAfterClose,
 	};
@@ -143,7 +150,9 @@ export default async function run(opts: {
 	const requested = opts.smoke ? SMOKE_CONNECTIONS : FULL_CONNECTIONS;
 	const settleMs = opts.smoke ? SMOKE_SETTLE_MS : SETTLE_MS;
 	const releaseWaitMs = opts.smoke ? SMOKE_RELEASE_WAIT_MS : RELEASE_WAIT_MS;
-	const server = await startTandem({ database: "postgres" });
+	const server = await startTandem({ database: "postgres", inspect: true });
+	if (!server.inspectorUrl) throw new Error("the server did not print its inspector URL");
+	const inspectorUrl = server.inspectorUrl;
 	const workers: ChildProcess[] = [];
 	try {
 		const account = await registerUser(server.httpUrl, "conns");
@@ -157,10 +166,14 @@ export default async function run(opts: {
 		const limits = fdLimits(server.pid);
 		const fdsStart = openFds(server.pid);
 		const target = Math.min(requested, limits.soft - fdsStart - SERVER_FD_MARGIN);
-		const rssStart = sampleProcess(server.pid).rssBytes;
 		for (let w = 0; w < Math.ceil(target / CONNECTIONS_PER_WORKER); w++) workers.push(startWorker());
+		// The baseline is taken after a forced full GC: startup garbage would otherwise flatter every later figure.
+		await collectGarbage(inspectorUrl);
+		await sleep(1_000);
+		const rssStart = sampleProcess(server.pid).rssBytes;
 		const setup: CycleSetup = {
 			pid: server.pid,
+			inspectorUrl,
 			workers,
 			request: {
 				url,
@@ -194,11 +207,12 @@ export default async function run(opts: {
 				fmtBytes(c.rssJustClosedBytes),
 				fmtBytes(c.rssAfterBytes),
 				`${afterVsStart >= 0 ? "+" : ""}${fmt(afterVsStart * 100, 1)} %`,
+				`${fmtBytes(c.rssAfterGcBytes)} (${c.rssAfterGcBytes >= rssStart ? "+" : ""}${fmt((c.rssAfterGcBytes / rssStart - 1) * 100, 1)} %)`,
 				`${fmt(c.fdsOpen)} / ${fmt(c.fdsAfterClose)}`,
 			];
 		});
 		const markdown = [
-			`One Tandem node in a child process (scale-out deployment on the machine's Postgres, private schema, so RSS is the node's own and not PGlite's in-process database heap), one user and one session; ${fmt(workers.length)} client process(es) open ${fmt(target)} WebSockets to \`/collab/{sessionId}\`, each authenticated with the bearer token (Hocuspocus auth message; token and participant check on the server) and synced (SyncStep1/2), ${CONCURRENCY_PER_WORKER} handshakes in flight per client process; then all close. Idle sockets send an empty awareness message every 15 s, as a provider's awareness renewal does, so the 60 s idle timeout never fires. RSS is VmRSS of the server process. *Start* (${fmtBytes(rssStart)}, ${fmt(fdsStart)} fds) is after one warm-up connection opened and closed and ${fmt(settleMs / 1000)} s of quiet; *open* is ${fmt(settleMs / 1000)} s after the last handshake; *after close* is the lowest RSS in the ${fmt(releaseWaitMs / 1000)} s after every socket closed. The cycle runs twice on the same server: if the second cycle's RSS does not climb above the first's, the memory left after close is heap V8 keeps for reuse rather than a leak.${opts.smoke ? " Smoke run: 200 connections." : ""}`,
+			`One Tandem node in a child process (scale-out deployment on the machine's Postgres, private schema, so RSS is the node's own and not PGlite's in-process database heap), one user and one session; ${fmt(workers.length)} client process(es) open ${fmt(target)} WebSockets to \`/collab/{sessionId}\`, each authenticated with the bearer token (Hocuspocus auth message; token and participant check on the server) and synced (SyncStep1/2), ${CONCURRENCY_PER_WORKER} handshakes in flight per client process; then all close. Idle sockets send an empty awareness message every 15 s, as a provider's awareness renewal does, so the 60 s idle timeout never fires. RSS is VmRSS of the server process. *Start* (${fmtBytes(rssStart)}, ${fmt(fdsStart)} fds) is after one warm-up connection opened and closed, ${fmt(settleMs / 1000)} s of quiet and a forced full GC; *open* is ${fmt(settleMs / 1000)} s after the last handshake; *after close* is the lowest RSS in the ${fmt(releaseWaitMs / 1000)} s after every socket closed. The last column forces a full V8 garbage collection through the inspector (the server runs with \`--inspect\` on loopback) and compares with the start: what remains there is held, not merely not yet collected. The cycle runs twice on the same server: if the second cycle's RSS does not climb above the first's, the memory left after close is heap V8 keeps for reuse rather than a leak.${opts.smoke ? " Smoke run: 200 connections." : ""}`,
 			"",
 			limitNote,
 			"",
@@ -214,6 +228,7 @@ export default async function run(opts: {
 					"RSS right after close",
 					"RSS after close",
 					"after close vs start (goal ≤ 10 %)",
+					"after close + forced full GC (vs start)",
 					"fds open / after close",
 				],
 				rows,

@@ -58,7 +58,10 @@ async function spawnUntil(
 	});
 	const stderr: string[] = [];
 	child.stderr?.on("data", (chunk: Buffer) => {
-		if (stderr.length < 50) stderr.push(chunk.toString());
+		const text = chunk.toString();
+		const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(text)?.[1];
+		if (inspector) (child as ChildProcess & { inspectorUrl?: string }).inspectorUrl = inspector;
+		if (stderr.length < 50) stderr.push(text);
 	});
 	const url = await new Promise<string>((resolve, reject) => {
 		const timer = setTimeout(
@@ -112,17 +115,21 @@ export interface TandemOptions {
 	readonly env?: Record<string, string>;
 	/** Keep DATA_DIR after stop (to read the stored state); the caller removes it. */
 	readonly keepData?: boolean;
+	/** Open the V8 inspector on a free loopback port so `collectGarbage` can force a full GC. */
+	readonly inspect?: boolean;
 }
 
 /** Tandem's sync server (`node apps/sync-server/src/main.ts`) on a free port. */
-export async function startTandem(options: TandemOptions = {}): Promise<ChildServer & { dataDir: string }> {
+export async function startTandem(
+	options: TandemOptions = {},
+): Promise<ChildServer & { dataDir: string; inspectorUrl: string | undefined }> {
 	const dataDir = await mkdtemp(path.join(tmpdir(), "tandem-bench-"));
 	const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 	const schema = `bench_${randomBytes(6).toString("hex")}`;
 	const database: Record<string, string> =
 		options.database === "postgres" ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {};
 	const { child, url } = await spawnUntil(
-		[NODE, "apps/sync-server/src/main.ts"],
+		[NODE, ...(options.inspect ? ["--inspect=127.0.0.1:0"] : []), "apps/sync-server/src/main.ts"],
 		{ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...database, ...options.env },
 		listeningUrl,
 	);
@@ -131,6 +138,7 @@ export async function startTandem(options: TandemOptions = {}): Promise<ChildSer
 		pid: child.pid as number,
 		httpUrl: url,
 		dataDir,
+		inspectorUrl: (child as ChildProcess & { inspectorUrl?: string }).inspectorUrl,
 		socketUrl: (name) => `${url.replace(/^http/, "ws")}/collab/${name}`,
 		async stop() {
 			const code = await stopChild(child);
@@ -183,4 +191,18 @@ export function startServer(kind: ServerKind, tandem: TandemOptions = {}): Promi
 	if (kind === "tandem") return startTandem(tandem);
 	if (kind === "hocuspocus") return startBareHocuspocus();
 	return startYWebsocket();
+}
+
+/** Force a full garbage collection in a process started with `inspect` (Chrome DevTools protocol). */
+export async function collectGarbage(inspectorUrl: string): Promise<void> {
+	const { default: WebSocket } = await import("ws");
+	const socket = new WebSocket(inspectorUrl);
+	await new Promise<void>((resolve, reject) => {
+		socket.once("error", reject);
+		socket.once("open", () => socket.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" })));
+		socket.on("message", (data: Buffer) => {
+			if ((JSON.parse(data.toString()) as { id?: number }).id === 1) resolve();
+		});
+	});
+	socket.close();
 }
