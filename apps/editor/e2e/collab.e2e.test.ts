@@ -130,6 +130,16 @@ describe("two people editing one session in the browser", () => {
 		await expect.poll(() => bobPage.locator(".cm-line span").count()).toBeGreaterThan(0);
 	});
 
+	it("undoes only your own typing, never a collaborator's", async () => {
+		await typeAtEnd(bobPage, "\n# bob stays");
+		await expect.poll(() => documentText(alicePage)).toContain("# bob stays");
+		await typeAtEnd(alicePage, "\n# alice undoes this");
+		await expect.poll(() => documentText(bobPage)).toContain("# alice undoes this");
+		await alicePage.keyboard.press("Control+z");
+		await expect.poll(() => documentText(bobPage)).not.toContain("# alice undoes this");
+		expect(await documentText(alicePage)).toContain("# bob stays");
+	});
+
 	it("shows saved once the server has stored the local edits", async () => {
 		await typeAtEnd(bobPage, "\n// saved?");
 		await expect.poll(() => bobPage.locator(".badge.sync").textContent(), { timeout: 30_000 }).toBe("Saved");
@@ -201,5 +211,15 @@ describe("two people editing one session in the browser", () => {
 		await expect.poll(() => bobPage.locator(".cm-ySelectionInfo").allTextContents()).toContain(alice.username);
 		await expect.poll(() => alicePage.locator(".cm-ySelectionInfo").allTextContents()).toContain(bob.username);
 		await alicePage.screenshot({ path: path.join(REPO_ROOT, "docs/screenshot.png") });
+	});
+
+	it("shows offline when the server goes away, and keeps the local edits", async () => {
+		await server.stop();
+		for (const page of [alicePage, bobPage]) {
+			await expect.poll(() => page.locator(".badge.connection").textContent(), { timeout: 20_000 }).toBe("Offline");
+		}
+		await typeAtEnd(alicePage, "\n// typed offline");
+		expect(await alicePage.locator(".badge.sync").textContent()).toBe("Offline");
+		expect(await documentText(alicePage)).toContain("// typed offline");
 	});
 });

@@ -74,6 +74,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	// The provider connects as soon as it is made, so the first state is "connecting".
 	let socket: "connecting" | "connected" | "disconnected" = "connecting";
 	let connected = false;
+	let lostConnection = false;
 	let synced = false;
 	let readOnly = false;
 	let refused: string | null = null;
@@ -82,10 +83,11 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 
 	const status = (): SessionStatus => {
 		const covered = coversLocalChanges(stored, Y.decodeStateVector(Y.encodeStateVector(doc)), localClients);
-		const connection: ConnectionState =
-			connected && synced ? "live" : socket === "disconnected" && !connected ? "offline" : "connecting";
-		// While the socket is still opening the indicator says "syncing", not "offline".
-		const sync = syncState({ connected: socket !== "disconnected", synced: connected && synced, covered });
+		// Retries after a lost connection stay "offline" (each attempt would flash "connecting");
+		// only the very first attempt reads "connecting", and then the indicator says "syncing".
+		const down = socket === "disconnected" || (socket === "connecting" && lostConnection);
+		const connection: ConnectionState = connected && synced ? "live" : down ? "offline" : "connecting";
+		const sync = syncState({ connected: !down, synced: connected && synced, covered });
 		return { connection, sync, readOnly, refused };
 	};
 	let last = "";
@@ -100,6 +102,8 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	provider.on("status", ({ status: s }: { status: string }) => {
 		socket = s === "connected" ? "connected" : s === "disconnected" ? "disconnected" : "connecting";
 		connected = socket === "connected";
+		if (socket === "disconnected") lostConnection = true;
+		if (connected) lostConnection = false;
 		if (!connected) synced = false;
 		emit();
 	});
