@@ -87,6 +87,10 @@ describe("two people editing one session in the browser", () => {
 
 		await alicePage.getByRole("button", { name: "Share" }).click();
 		expect(await alicePage.getByLabel("Link").inputValue()).toBe(sessionUrl);
+		await alicePage.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+		await alicePage.getByRole("button", { name: "Copy link" }).click();
+		await expect.poll(() => alicePage.getByText("Link copied.").count()).toBe(1);
+		expect(await alicePage.evaluate(() => navigator.clipboard.readText())).toBe(sessionUrl);
 		await alicePage.getByLabel("Username or email").fill("nobody-here-at-all");
 		await alicePage.getByRole("button", { name: "Invite" }).click();
 		await expect.poll(() => alicePage.locator(".invite-status").textContent()).toBe("No such user");
