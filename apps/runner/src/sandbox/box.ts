@@ -201,17 +201,21 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 	const capture = (stream: Readable | null | undefined, cap: number, onCap: () => void) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
+		let capped = false;
 		stream?.on("data", (chunk: Buffer) => {
-			if (size >= cap) return;
 			const room = cap - size;
 			if (chunk.length > room) {
-				chunks.push(chunk.subarray(0, room));
+				// One byte past the cap is the proof of a flood; exactly the cap is still a complete output.
+				if (room > 0) chunks.push(chunk.subarray(0, room));
 				size = cap;
-				onCap();
-			} else {
-				chunks.push(chunk);
-				size += chunk.length;
+				if (!capped) {
+					capped = true;
+					onCap();
+				}
+				return;
 			}
+			chunks.push(chunk);
+			size += chunk.length;
 		});
 		stream?.on("error", () => {});
 		return () => Buffer.concat(chunks);
