@@ -92,6 +92,9 @@ const WRAPPER = [
 
 const ARTIFACT_SCRIPT = 'art=$1; shift; "$@"; rc=$?; if [ $rc -eq 0 ]; then exec cat -- "$art" >&4; fi; exit $rc';
 
+// How often the tree's CPU time is checked against the limit: a tenth of the smallest limit (1 s).
+const CPU_POLL_MS = 100;
+
 const SIGNALS: Record<number, string> = {
 	1: "SIGHUP",
 	2: "SIGINT",
@@ -197,6 +200,14 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 		wallTimeout = true;
 		killTree();
 	}, limits.wallMs);
+	// RLIMIT_CPU is per process; the CPU limit is for the whole tree (N busy processes share it).
+	let treeCpuTimeout = false;
+	const cpuPoll = setInterval(() => {
+		if ((cgroup.cpuMs() ?? 0) > limits.cpuSeconds * 1000) {
+			treeCpuTimeout = true;
+			killTree();
+		}
+	}, CPU_POLL_MS);
 
 	const capture = (stream: Readable | null | undefined, cap: number, onCap: () => void) => {
 		const chunks: Buffer[] = [];
@@ -256,6 +267,7 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 		setTimeout(resolve, 1000).unref();
 	});
 	clearTimeout(timer);
+	clearInterval(cpuPoll);
 
 	const statusText = status().toString("utf8");
 	const sandboxStarted = statusText.includes('"child-pid"');
@@ -264,7 +276,7 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 	const cpuMs = cgroup.cpuMs();
 	const signal = exit.signal ?? signalOfExitCode(exitCode);
 	const cpuTimeout =
-		signal === "SIGXCPU" || (cpuMs !== undefined && cpuMs >= limits.cpuSeconds * 1000 && signal === "SIGKILL");
+		treeCpuTimeout || signal === "SIGXCPU" || (cpuMs !== undefined && cpuMs >= limits.cpuSeconds * 1000);
 	let artifactBuffer = artifact?.();
 	if (artifactTooLarge) artifactBuffer = undefined;
 	return {
