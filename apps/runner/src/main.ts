@@ -1,6 +1,7 @@
 import { createRunQueue } from "@tandem/run-queue";
 import { loadRunnerConfig } from "./config.ts";
 import { startRunnerPool } from "./pool/startRunnerPool.ts";
+import { sweepOrphanBoxes } from "./pool/sweepOrphanBoxes.ts";
 import { prepareSandbox } from "./sandbox/executeJob.ts";
 
 // A standalone runner: pulls jobs from BullMQ on Redis. SIGTERM stops taking jobs, lets the
@@ -26,6 +27,17 @@ try {
 	fatal(e instanceof Error ? e.message : String(e));
 }
 
+// Boxes of a runner that was SIGKILLed here outlive it; remove them now and from time to time.
+const ORPHAN_SWEEP_MS = 30_000;
+const sweep = (): void => {
+	sweepOrphanBoxes()
+		.then((n) => n > 0 && console.log(`runner: removed ${n} orphaned box cgroups`))
+		.catch((e: unknown) => console.error("runner: sweeping orphaned boxes failed", e));
+};
+await sweepOrphanBoxes().catch((e: unknown) => console.error("runner: sweeping orphaned boxes failed", e));
+const sweeper = setInterval(sweep, ORPHAN_SWEEP_MS);
+sweeper.unref();
+
 const queue = createRunQueue({
 	redisUrl: config.redisUrl,
 	prefix: config.queuePrefix,
@@ -41,6 +53,7 @@ let stopping = false;
 async function shutdown(signal: string): Promise<void> {
 	if (stopping) return;
 	stopping = true;
+	clearInterval(sweeper);
 	console.log(`runner: ${signal}, draining`);
 	const drained = await Promise.race([
 		pool.close().then(() => true),

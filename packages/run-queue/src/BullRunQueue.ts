@@ -36,8 +36,13 @@ interface JobInfo {
 	submittedBy?: RunJob["submittedBy"];
 }
 
-function infoOf(job: RunJob): JobInfo {
-	return { sessionId: job.sessionId, total: job.inputs.length, submittedBy: job.submittedBy };
+/** Tolerates malformed data (an old or foreign job): its verdict must still reach subscribers. */
+function infoOf(job: Partial<RunJob> | undefined): JobInfo {
+	return {
+		sessionId: typeof job?.sessionId === "string" ? job.sessionId : "",
+		total: Array.isArray(job?.inputs) ? job.inputs.length : 0,
+		submittedBy: job?.submittedBy,
+	};
 }
 
 interface ProgressData {
@@ -166,7 +171,7 @@ export class BullRunQueue implements RunQueue {
 			if (info === undefined) {
 				// Submitted by another node: the job's data says which session it belongs to.
 				const job = await this.queue.getJob(jobId);
-				if (!job?.data) return;
+				if (!job) return;
 				info = infoOf(job.data);
 				this.jobInfo.set(jobId, info);
 			}
