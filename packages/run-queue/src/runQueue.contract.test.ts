@@ -236,3 +236,37 @@ describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
 		expect(await q.status("nope")).toBeUndefined();
 	});
 });
+
+describe("BullMQ across nodes", () => {
+	it("delivers every event of a job submitted on one node to subscribers on every node, verdicts once", async () => {
+		const prefix = `rqnodes-${randomUUID()}`;
+		const nodes = [0, 1, 2].map(() => new BullRunQueue({ redisUrl: REDIS_URL, prefix }));
+		try {
+			const seen: RunProgressEvent[][] = nodes.map(() => []);
+			nodes.forEach((n, i) => n.subscribe((e) => seen[i]?.push(e)));
+			await Promise.all(nodes.map((n) => n.ready()));
+			nodes[2]?.process(
+				async (j, progress) => {
+					progress(1, 1);
+					return echoResult(j);
+				},
+				{ concurrency: 1 },
+			);
+			const j = job({ sessionId: "across" });
+			await nodes[0]?.submit(j);
+			for (const events of seen) await waitFor(events, (e) => e.jobId === j.id && e.state === "done");
+			for (const events of seen) {
+				expect(events.filter((e) => e.jobId === j.id).map((e) => e.state)).toEqual([
+					"queued",
+					"running",
+					"progress",
+					"done",
+				]);
+				expect(events.every((e) => e.sessionId === "across")).toBe(true);
+			}
+			expect((await nodes[1]?.status(j.id))?.result?.runs[0]?.inputId).toBe("main");
+		} finally {
+			await Promise.all(nodes.map((n) => n.close()));
+		}
+	});
+});
