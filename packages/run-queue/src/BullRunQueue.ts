@@ -141,7 +141,13 @@ export class BullRunQueue implements RunQueue {
 		if (this.events) return this.events;
 		const connection = this.newConnection();
 		this.extraConnections.push(connection);
-		const events = new QueueEvents(this.opts.queueName, { connection, prefix: this.opts.prefix });
+		// Read from "now" rather than "$": with "$" the events between ready() and the first blocking
+		// XREAD would be lost. Stream ids are Redis server milliseconds (the same clock on one host).
+		const events = new QueueEvents(this.opts.queueName, {
+			connection,
+			prefix: this.opts.prefix,
+			lastEventId: `${Date.now()}-0`,
+		});
 		events.on("error", (e) => console.error("run-queue: events error", e));
 		events.on("waiting", ({ jobId }) => this.enqueueRelay(jobId, { state: "queued" }));
 		events.on("active", ({ jobId }) => this.enqueueRelay(jobId, { state: "running" }));

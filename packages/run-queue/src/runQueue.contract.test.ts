@@ -7,6 +7,25 @@ import { runJob } from "./runJob.ts";
 import type { RunJob, RunProgressEvent, RunQueue, RunResult } from "./types.ts";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const usedPrefixes: string[] = [];
+
+/** Deletes the keys of every test prefix so repeated runs leave nothing in the shared Redis. */
+async function dropTestKeys(): Promise<void> {
+	if (usedPrefixes.length === 0) return;
+	const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+	try {
+		for (const prefix of usedPrefixes.splice(0)) {
+			let cursor = "0";
+			do {
+				const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+				cursor = next;
+				if (keys.length > 0) await redis.del(...keys);
+			} while (cursor !== "0");
+		}
+	} finally {
+		redis.disconnect();
+	}
+}
 
 function job(overrides: Partial<RunJob> = {}): RunJob {
 	return {
@@ -60,9 +79,11 @@ const implementations: Array<[string, () => Promise<RunQueue>]> = [
 			await probe.connect();
 			await probe.ping();
 			probe.disconnect();
+			const prefix = `rqtest-${randomUUID()}`;
+			usedPrefixes.push(prefix);
 			const q = new BullRunQueue({
 				redisUrl: REDIS_URL,
-				prefix: `rqtest-${randomUUID()}`,
+				prefix,
 				lockDurationMs: 2000,
 				stalledIntervalMs: 1000,
 			});
@@ -81,6 +102,7 @@ describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
 	}
 	afterEach(async () => {
 		await Promise.all(open.splice(0).map((q) => q.close()));
+		await dropTestKeys();
 	});
 
 	it("runs a submitted job and reports its result by status lookup", async () => {
@@ -240,6 +262,7 @@ describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
 describe("BullMQ across nodes", () => {
 	it("delivers every event of a job submitted on one node to subscribers on every node, verdicts once", async () => {
 		const prefix = `rqnodes-${randomUUID()}`;
+		usedPrefixes.push(prefix);
 		const nodes = [0, 1, 2].map(() => new BullRunQueue({ redisUrl: REDIS_URL, prefix }));
 		try {
 			const seen: RunProgressEvent[][] = nodes.map(() => []);
@@ -267,6 +290,7 @@ describe("BullMQ across nodes", () => {
 			expect((await nodes[1]?.status(j.id))?.result?.runs[0]?.inputId).toBe("main");
 		} finally {
 			await Promise.all(nodes.map((n) => n.close()));
+			await dropTestKeys();
 		}
 	});
 });
