@@ -1,7 +1,7 @@
 import { createRunQueue } from "@tandem/run-queue";
 import { loadRunnerConfig } from "./config.ts";
 import { startRunnerPool } from "./pool/startRunnerPool.ts";
-import { sweepOrphanBoxes } from "./pool/sweepOrphanBoxes.ts";
+import { killOwnBoxes, sweepOrphanBoxes } from "./pool/sweepOrphanBoxes.ts";
 import { prepareSandbox } from "./sandbox/executeJob.ts";
 
 // A standalone runner: pulls jobs from BullMQ on Redis. SIGTERM stops taking jobs, lets the
@@ -59,8 +59,18 @@ async function shutdown(signal: string): Promise<void> {
 		pool.close().then(() => true),
 		new Promise<boolean>((r) => setTimeout(() => r(false), config.drainMs).unref()),
 	]);
-	if (!drained) console.log("runner: drain time over; unfinished jobs go to another runner");
+	if (!drained) {
+		// Our boxes would outlive us (their wall-clock timers die with this process). Kill them and
+		// exit in the same tick, so no half-run verdict is reported; the unfinished jobs' locks lapse
+		// and another runner takes them over.
+		killOwnBoxes();
+		console.log("runner: drain time over; unfinished jobs go to another runner");
+		process.exit(0);
+	}
 	await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+	// No job runs any more: whatever is still in a box of ours (a box the sandbox kept ready) would
+	// outlive us.
+	killOwnBoxes();
 	process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { BullRunQueue, type RunEvent, type RunJob } from "@tandem/run-queue";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweepOrphanBoxes } from "../src/pool/sweepOrphanBoxes.ts";
 
 // RELIABILITY 14 and 35: runners are real child processes (`node apps/runner/src/main.ts`) on
 // BullMQ; they are SIGKILLed mid-job and restarted while sync-server-like observers watch events.
@@ -29,7 +30,7 @@ const runners: Runner[] = [];
 const everyPid: number[] = [];
 const killedPids: number[] = [];
 
-async function startRunner(): Promise<Runner> {
+async function startRunner(extraEnv: Record<string, string> = {}): Promise<Runner> {
 	const child = spawn(process.execPath, ["apps/runner/src/main.ts"], {
 		cwd: ROOT,
 		env: {
@@ -38,6 +39,7 @@ async function startRunner(): Promise<Runner> {
 			RUN_QUEUE_PREFIX: PREFIX,
 			RUNNER_CONCURRENCY: "2",
 			RUN_QUEUE_LOCK_MS: String(LOCK_MS),
+			...extraEnv,
 		},
 		stdio: ["ignore", "pipe", "pipe"],
 	});
@@ -89,6 +91,23 @@ function boxCgroups(pid: number): string[] {
 	return out;
 }
 
+/** Boxes of these runners that still hold a process, as "dir: pids". */
+function busyBoxes(pids: number[]): string[] {
+	return pids
+		.flatMap(boxCgroups)
+		.map((dir) => `${dir}: ${readFileSync(path.join(dir, "cgroup.procs"), "utf8").trim()}`)
+		.filter((line) => !line.endsWith(": "));
+}
+
+/**
+ * Waits until no box of these runners holds a process. A box a runner leaves behind dies with it
+ * (bwrap --die-with-parent) a moment after the runner exits, or is killed by the next runner's sweep.
+ */
+async function expectNoBoxProcesses(pids: number[]): Promise<void> {
+	await until(() => busyBoxes(pids).length === 0, "boxes to empty", 20_000).catch(() => undefined);
+	expect(busyBoxes(pids)).toEqual([]);
+}
+
 function pythonJob(n: number): RunJob {
 	return {
 		id: `job-${n}-${randomUUID()}`,
@@ -101,8 +120,8 @@ function pythonJob(n: number): RunJob {
 	};
 }
 
-function until(pred: () => boolean, what: string): Promise<void> {
-	const deadline = Date.now() + GUARD_MS;
+function until(pred: () => boolean, what: string, guardMs = GUARD_MS): Promise<void> {
+	const deadline = Date.now() + guardMs;
 	return new Promise((resolve, reject) => {
 		const tick = (): void => {
 			if (pred()) resolve();
@@ -232,21 +251,54 @@ describe("runners killed mid-job over BullMQ (RELIABILITY 14, 35)", () => {
 		console.log(`queueKill: ${kills} runner kills, ${retried} of ${JOBS} jobs retried on another runner`);
 	});
 
+	it("on SIGTERM lets a running job finish, reports it, and exits 0", async () => {
+		const observer = observers[0];
+		if (!observer) throw new Error("no observer");
+		for (const r of [...runners]) await killRunner(r);
+		const runner = await startRunner({ RUNNER_DRAIN_MS: "60000" });
+		const job = { ...pythonJob(2), code: "import time\ntime.sleep(1.5)\nprint('finished')" };
+		await observer.submit(job);
+		await until(() => events[0]?.some((e) => e.jobId === job.id && e.state === "running") ?? false, "running");
+		runner.child.kill("SIGTERM");
+		expect(await exited(runner.child)).toBe(0);
+		runners.splice(runners.indexOf(runner), 1);
+		const status = await observer.status(job.id);
+		expect(status?.state).toBe("done");
+		expect(status?.result?.runs[0]?.stdout).toBe("finished\n");
+		await expectNoBoxProcesses([runner.pid]);
+	});
+
+	it("on SIGTERM past the drain time kills its boxes, exits 0, and another runner completes the job", async () => {
+		const observer = observers[0];
+		if (!observer) throw new Error("no observer");
+		const runner = await startRunner({ RUNNER_DRAIN_MS: "300" });
+		const job = { ...pythonJob(3), code: "import time\ntime.sleep(2)\nprint('second try')" };
+		await observer.submit(job);
+		await until(() => events[0]?.some((e) => e.jobId === job.id && e.state === "running") ?? false, "running");
+		runner.child.kill("SIGTERM");
+		expect(await exited(runner.child)).toBe(0);
+		runners.splice(runners.indexOf(runner), 1);
+		killedPids.push(runner.pid);
+		await expectNoBoxProcesses([runner.pid]);
+		expect(terminal(0, job.id)).toEqual([]);
+		for (let i = 0; i < RUNNERS; i++) await startRunner();
+		await until(() => both(job.id), "the released job's verdict");
+		for (const i of [0, 1]) expect(terminal(i, job.id).map((e) => e.state)).toEqual(["done"]);
+		expect(terminal(0, job.id)[0]?.result?.runs[0]?.stdout).toBe("second try\n");
+	});
+
 	it("leaves no sandbox process behind, and a SIGTERMed runner exits 0 with its boxes removed", async () => {
 		const live = [...runners];
 		for (const r of live) r.child.kill("SIGTERM");
 		const codes = await Promise.all(live.map((r) => exited(r.child)));
 		runners.length = 0;
 		expect(codes).toEqual(live.map(() => 0));
-		for (const r of live) expect(boxCgroups(r.pid)).toEqual([]);
-		// A SIGKILLed runner cannot remove its boxes; the runner started after it swept them away.
-		for (const pid of killedPids) {
-			const left = boxCgroups(pid).map(
-				(dir) => `${dir}: [${readFileSync(path.join(dir, "cgroup.procs"), "utf8").trim()}]`,
-			);
-			for (const dir of boxCgroups(pid)) rmdirSync(dir);
-			expect(left).toEqual([]);
-		}
+		// No process may be left in any box of any runner, killed or stopped.
+		await expectNoBoxProcesses(everyPid);
+		// A SIGKILLed runner cannot remove its boxes; the next runner's sweep does (run it here,
+		// as the next runner would), and nothing of any runner of this test is left afterwards.
+		await sweepOrphanBoxes();
+		expect(everyPid.flatMap(boxCgroups)).toEqual([]);
 		expect(everyPid.length).toBeGreaterThan(RUNNERS);
 	});
 });

@@ -30,38 +30,64 @@ function isAlive(pid: number): boolean {
 	}
 }
 
+function killProcsOf(dir: string): void {
+	try {
+		for (const p of readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n")) {
+			if (p) process.kill(Number(p), "SIGKILL");
+		}
+	} catch {
+		// Gone already, or the process exited between reading and killing.
+	}
+}
+
+/**
+ * Kills every process in this runner's own boxes, synchronously: for a runner about to exit with
+ * jobs unfinished, so that no box outlives it and no half-run verdict is reported before it exits.
+ * The empty cgroups are removed by the next runner's {@link sweepOrphanBoxes}.
+ */
+export function killOwnBoxes(): void {
+	const own = `${RUN_CGROUP_PREFIX}${process.pid}-`;
+	for (const base of cgroupBases()) {
+		try {
+			for (const entry of readdirSync(base)) if (entry.startsWith(own)) killProcsOf(path.join(base, entry));
+		} catch {
+			// Hierarchy vanished.
+		}
+	}
+}
+
 /**
  * Removes the boxes of runners that died without cleaning up (SIGKILL, OOM kill): kills every
  * process left in their per-run cgroups and removes the cgroups. A runner's own wall-clock timer
- * dies with it, so without this an orphaned box could run (or hang) forever. Returns how many
- * cgroups were removed. Boxes of live runners are never touched.
+ * dies with it, so without this an orphaned box could run (or hang) forever. Boxes of live runners
+ * are never touched. Returns how many cgroups were removed.
  */
 export async function sweepOrphanBoxes(): Promise<number> {
 	const own = `${RUN_CGROUP_PREFIX}${process.pid}-`;
+	const bases = cgroupBases();
+	// Candidates come from the first hierarchy only (v1: memory, usually nested under this
+	// runner's own group; v2: the unified one), so boxes of unrelated groups sharing a flat
+	// controller (v1 pids at the root) are never taken for ours.
+	const primary = bases[0];
+	if (!primary) return 0;
+	let entries: string[];
+	try {
+		entries = readdirSync(primary);
+	} catch {
+		return 0;
+	}
 	let removed = 0;
-	for (const base of cgroupBases()) {
-		let entries: string[];
-		try {
-			entries = readdirSync(base);
-		} catch {
-			continue;
-		}
-		for (const entry of entries) {
-			if (!entry.startsWith(RUN_CGROUP_PREFIX) || entry.startsWith(own)) continue;
-			const pid = Number(/^(\d+)-/.exec(entry.slice(RUN_CGROUP_PREFIX.length))?.[1]);
-			if (!Number.isSafeInteger(pid) || isAlive(pid)) continue;
+	for (const entry of entries) {
+		if (!entry.startsWith(RUN_CGROUP_PREFIX) || entry.startsWith(own)) continue;
+		const pid = Number(/^(\d+)-/.exec(entry.slice(RUN_CGROUP_PREFIX.length))?.[1]);
+		if (!Number.isSafeInteger(pid) || isAlive(pid)) continue;
+		for (const base of bases) {
 			const dir = path.join(base, entry);
 			for (let attempt = 0; attempt < RMDIR_ATTEMPTS; attempt++) {
-				try {
-					for (const p of readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n")) {
-						if (p) process.kill(Number(p), "SIGKILL");
-					}
-				} catch {
-					// Gone already, or the process exited between reading and killing.
-				}
+				killProcsOf(dir);
 				try {
 					rmdirSync(dir);
-					removed++;
+					if (base === primary) removed++;
 					break;
 				} catch (e: unknown) {
 					if ((e as NodeJS.ErrnoException).code === "ENOENT") break;
