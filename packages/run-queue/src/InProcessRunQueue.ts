@@ -11,8 +11,13 @@ import {
 	TerminalDedupe,
 } from "./types.ts";
 
-/** Finished jobs kept for status lookups; older ones are forgotten first. */
+/** Jobs kept for status lookups by default; the oldest finished ones are forgotten first. */
 const MAX_RETAINED_JOBS = 5_000;
+
+export interface InProcessRunQueueOptions {
+	/** How many jobs `status()` remembers (waiting and running ones are never dropped). */
+	retainJobs?: number;
+}
 
 interface Entry {
 	job: RunJob;
@@ -36,6 +41,11 @@ export class InProcessRunQueue implements RunQueue {
 	private readonly consumers: Consumer[] = [];
 	private readonly dedupe = new TerminalDedupe();
 	private closed = false;
+	private readonly retainJobs: number;
+
+	constructor(options: InProcessRunQueueOptions = {}) {
+		this.retainJobs = Math.max(1, options.retainJobs ?? MAX_RETAINED_JOBS);
+	}
 
 	async submit(input: RunJob): Promise<void> {
 		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
@@ -151,9 +161,9 @@ export class InProcessRunQueue implements RunQueue {
 	}
 
 	private trim(): void {
-		if (this.entries.size <= MAX_RETAINED_JOBS) return;
+		if (this.entries.size <= this.retainJobs) return;
 		for (const [id, entry] of this.entries) {
-			if (this.entries.size <= MAX_RETAINED_JOBS) break;
+			if (this.entries.size <= this.retainJobs) break;
 			if (entry.status.state === "done" || entry.status.state === "failed") this.entries.delete(id);
 		}
 	}

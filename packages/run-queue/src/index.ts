@@ -1,5 +1,5 @@
 export { BullRunQueue, type BullRunQueueOptions } from "./BullRunQueue.ts";
 export { type CreateRunQueueOptions, createRunQueue } from "./createRunQueue.ts";
-export { InProcessRunQueue } from "./InProcessRunQueue.ts";
+export { InProcessRunQueue, type InProcessRunQueueOptions } from "./InProcessRunQueue.ts";
 export { runJob } from "./runJob.ts";
 export * from "./types.ts";
