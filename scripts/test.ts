@@ -1,5 +1,6 @@
-// `npm test`: lint, types, then every Vitest suite (unit, integration against the machine's Postgres and
-// Redis, sandbox, browser end-to-end, benchmark smoke). Fails on the first failing step.
+// `npm test`: lint, types, the editor build, then every Vitest suite (unit, integration against the
+// machine's Postgres and Redis, sandbox, browser end-to-end, benchmark smoke). Every step runs, so one
+// report shows every failure; the exit code is non-zero if any step failed.
 import { spawnSync } from "node:child_process";
 
 const steps: [string, string[]][] = [
@@ -9,14 +10,22 @@ const steps: [string, string[]][] = [
 	["vitest", ["run", ...process.argv.slice(2)]],
 ];
 
+const failed: string[] = [];
 for (const [cmd, args] of steps) {
-	console.log(`\n▶ ${cmd} ${args.join(" ")}`);
+	const name = `${cmd} ${args.join(" ")}`;
+	console.log(`\n▶ ${name}`);
 	const started = Date.now();
 	const result = spawnSync(cmd, args, { stdio: "inherit" });
 	const seconds = ((Date.now() - started) / 1000).toFixed(1);
-	if (result.status !== 0) {
-		console.error(`✖ ${cmd} failed after ${seconds}s (exit ${result.status ?? result.signal})`);
-		process.exit(result.status ?? 1);
+	if (result.status === 0) {
+		console.log(`✔ ${name} (${seconds}s)`);
+	} else {
+		console.error(`✖ ${name} failed after ${seconds}s (exit ${result.status ?? result.signal})`);
+		failed.push(name);
 	}
-	console.log(`✔ ${cmd} ${seconds}s`);
 }
+if (failed.length > 0) {
+	console.error(`\n✖ ${failed.length} step(s) failed: ${failed.join("; ")}`);
+	process.exit(1);
+}
+console.log("\n✔ all tests passed");
