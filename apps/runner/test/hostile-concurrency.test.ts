@@ -29,6 +29,6 @@ describe("20 concurrent hostile runs", () => {
 		expect(good.status).toBe("ok");
 		expect(good.runs[0]?.stdout).toBe("6\n");
 		expect(hostProcessesWith("sleep 98600")).toEqual([]);
-		expectHostClean();
+		await expectHostClean();
 	});
 });

@@ -93,7 +93,7 @@ describe("RELIABILITY 8 and 9: planted links and leftovers", () => {
 			expect(r.stdout).toContain("seen []");
 			expect(r.stdout).toContain("hardlink refused");
 		}
-		expectHostClean();
+		await expectHostClean();
 	});
 });
 
@@ -111,7 +111,7 @@ describe("RELIABILITY 10: daemons", () => {
 		expect(result.runs[0]?.stdout).toContain("started");
 		for (const m of ["987001", "987002", "987003", "987004"])
 			expect(hostProcessesWith(`sleep ${m}`).concat(hostProcessesWith(`sleep(${m})`))).toEqual([]);
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("kills daemons started in a compile box", async () => {
@@ -125,7 +125,7 @@ describe("RELIABILITY 10: daemons", () => {
 		});
 		expect(o.artifact?.toString()).toBe("x\n");
 		expect(hostProcessesWith("sleep 987005").concat(hostProcessesWith("sleep 987006"))).toEqual([]);
-		expectHostClean();
+		await expectHostClean();
 	});
 });
 
@@ -143,7 +143,7 @@ describe("RELIABILITY 11: attacks on the parent", () => {
 		expect(trace.runs[0]?.stdout).toMatch(/No such|not permitted|cannot/i);
 		expect((await parallel).runs[0]?.stdout).toBe("alive\n");
 		expect(process.kill(process.pid, 0)).toBe(true);
-		expectHostClean();
+		await expectHostClean();
 	});
 });
 
@@ -151,14 +151,14 @@ describe("RELIABILITY 12: compile-time attacks", () => {
 	it("stops #include of /dev/random with compile_error or timeout", async () => {
 		const result = await run("c", '#include "/dev/random"\nint main(void){return 0;}\n');
 		expect(["compile_error", "timeout"]).toContain(result.status);
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("stops a template explosion with compile_error or timeout", async () => {
 		const code = "template<int N> struct F { static const int v = F<N+1>::v + 1; };\nint main(){ return F<0>::v; }\n";
 		const result = await run("cpp", code);
 		expect(["compile_error", "timeout"]).toContain(result.status);
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("stops a compile step that never ends at the compile wall limit", async () => {
@@ -171,7 +171,7 @@ describe("RELIABILITY 12: compile-time attacks", () => {
 			artifact: { path: "/box/out", maxBytes: 1024 },
 		});
 		expect(o.wallTimeout).toBe(true);
-		expectHostClean();
+		await expectHostClean();
 	});
 });
 

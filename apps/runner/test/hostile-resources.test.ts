@@ -9,7 +9,7 @@ async function expectNextRunUnaffected(): Promise<void> {
 	const next = await run("python", "import os\nprint(sorted(os.listdir('/tmp')), sorted(os.listdir('/box')))\n");
 	expect(next.status).toBe("ok");
 	expect(next.runs[0]?.stdout.trim()).toBe("[] ['main.py']");
-	expectHostClean();
+	await expectHostClean();
 }
 
 describe("RELIABILITY 1: fork and thread bombs", () => {
@@ -38,7 +38,7 @@ describe("RELIABILITY 1: fork and thread bombs", () => {
 	it("ends a classic shell fork bomb and leaves no process behind", async () => {
 		const result = await run("bash", ":(){ :|:& };:\nsleep 5\n");
 		expect(["timeout", "runtime_error", "ok"]).toContain(result.status);
-		expectHostClean();
+		await expectHostClean();
 		await expectNextRunUnaffected();
 	});
 
@@ -56,7 +56,7 @@ describe("RELIABILITY 1: fork and thread bombs", () => {
 		const result = await run("python", code);
 		expect(result.status, JSON.stringify(result)).toBe("ok");
 		expect(Number(result.runs[0]?.stdout.trim().split(" ")[1])).toBeLessThan(TEST_RUN_LIMITS.pids);
-		expectHostClean();
+		await expectHostClean();
 	});
 });
 
@@ -73,7 +73,7 @@ describe("RELIABILITY 2: memory bombs", () => {
 			"#include <string.h>\nstatic char big[512 << 20];\nint main(void){memset(big, 1, sizeof big);return big[12345];}\n";
 		const result = await run("c", code);
 		expect(result.status, JSON.stringify(result)).toBe("memory_limit");
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("counts tmpfs writes against the memory limit", async () => {
@@ -91,21 +91,21 @@ describe("RELIABILITY 3: CPU and wall clock", () => {
 	it("stops a busy loop with timeout", async () => {
 		const result = await run("python", "while True:\n    pass\n");
 		expect(result.status, JSON.stringify(result)).toBe("timeout");
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("stops several busy processes with timeout", async () => {
 		const result = await run("bash", "for i in 1 2 3 4; do (while :; do :; done) & done\nwait\n");
 		expect(result.status, JSON.stringify(result)).toBe("timeout");
 		expect(hostProcessesWith("while :; do :; done")).toEqual([]);
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("stops sleep, pause and SIGSTOP at the wall limit", async () => {
 		for (const code of ["sleep 1000\n", "python3 -c 'import signal; signal.pause()'\n", "kill -STOP $$\n"]) {
 			const result = await run("bash", code);
 			expect(result.status, `${code}: ${JSON.stringify(result)}`).toBe("timeout");
-			expectHostClean();
+			await expectHostClean();
 		}
 	});
 
@@ -127,14 +127,14 @@ describe("RELIABILITY 4: output floods", () => {
 		expect(result.runs[0]?.truncated).toBe(true);
 		expect(result.runs[0]?.stdout.length).toBe(TEST_RUN_LIMITS.outputBytes);
 		expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("caps stderr with output_limit", async () => {
 		const result = await run("bash", "yes error >&2\n");
 		expect(result.status).toBe("output_limit");
 		expect(result.runs[0]?.stderr.length).toBe(TEST_RUN_LIMITS.outputBytes);
-		expectHostClean();
+		await expectHostClean();
 	});
 
 	it("caps compiler output with output_limit", async () => {
@@ -142,7 +142,7 @@ describe("RELIABILITY 4: output floods", () => {
 		const result = await run("c", code);
 		expect(result.status, JSON.stringify(result.compile?.status)).toBe("output_limit");
 		expect(result.compile?.output.length).toBeLessThanOrEqual(2 * TEST_LIMITS.compile.outputBytes + 100);
-		expectHostClean();
+		await expectHostClean();
 	});
 });
 
@@ -178,7 +178,7 @@ describe("RELIABILITY 5: disk, inodes and file descriptors", () => {
 		const [count, errno] = result.runs[0]?.stdout.trim().split(" ") ?? [];
 		expect(Number(count)).toBeLessThan(TEST_RUN_LIMITS.openFiles);
 		expect(errno).toBe("24"); // EMFILE
-		expectHostClean();
+		await expectHostClean();
 	});
 });
 
@@ -186,6 +186,6 @@ describe("box level", () => {
 	it("removes the cgroup even when the program cannot start", async () => {
 		const o = await runBox({ tag: "missing", argv: ["/nonexistent"], files: [], stdin: "", limits: TEST_RUN_LIMITS });
 		expect(o.exitCode).not.toBe(0);
-		expectHostClean();
+		await expectHostClean();
 	});
 });

@@ -82,7 +82,7 @@ describe("languages", () => {
 				expect(result.status, JSON.stringify(result)).toBe("ok");
 				expect(result.runs.map((r) => r.stdout.trim())).toEqual([`${id}:alpha`, `${id}:beta`]);
 				expect(result.runs.every((r) => r.exitCode === 0 && r.status === "ok")).toBe(true);
-				expectHostClean();
+				await expectHostClean();
 			});
 
 			it("reports a compile or syntax error as compile_error with the message", async () => {
@@ -91,7 +91,7 @@ describe("languages", () => {
 				expect(result.compile?.status).toBe("compile_error");
 				expect(result.compile?.output.length).toBeGreaterThan(0);
 				expect(result.runs).toEqual([]);
-				expectHostClean();
+				await expectHostClean();
 			});
 
 			it("reports a crash as runtime_error", async () => {
@@ -99,7 +99,7 @@ describe("languages", () => {
 				expect(result.status, JSON.stringify(result)).toBe("runtime_error");
 				expect(result.runs[0]?.status).toBe("runtime_error");
 				expect(result.runs[0]?.exitCode === 0 && result.runs[0]?.signal == null).toBe(false);
-				expectHostClean();
+				await expectHostClean();
 			});
 		});
 	}

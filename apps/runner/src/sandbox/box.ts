@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { lstatSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { BoxLimits } from "./limits.ts";
-import { createRunCgroup } from "./runCgroup.ts";
+import { createRunCgroup, type RunCgroup } from "./runCgroup.ts";
 
 /** A file the runner writes into the box's tmpfs before the program starts (through a pipe, never a host path). */
 export interface BoxFile {
@@ -120,23 +120,141 @@ export function signalOfExitCode(code: number | null): string | null {
 	return SIGNALS[code - 128] ?? `SIG${code - 128}`;
 }
 
-/** Run one program in a fresh box: new namespaces, no network, own cgroup, rlimits, private tmpfs. */
-export async function runBox(spec: BoxSpec): Promise<BoxOutcome> {
-	const limits = spec.limits;
-	const cgroup = createRunCgroup(spec.tag, limits);
-	try {
-		return await runInCgroup(spec, cgroup);
-	} finally {
-		await cgroup.destroy();
+// fd 3: bwrap's JSON status (proves the sandbox started); fd 4: artefact; fd 5..: input files.
+const STATUS_FD = 3;
+const ARTIFACT_FD = 4;
+const FIRST_FILE_FD = 5;
+
+// Pre-started boxes: per shape (argv, env, binds, file names, limits) at most this many, in all at most
+// MAX_WARM_BOXES. Each is a fresh box used once; it already sits in its cgroup with its namespaces and
+// mounts made, blocked in bwrap reading the first input file from its pipe.
+const WARM_PER_SHAPE = 2;
+const MAX_WARM_BOXES = 12;
+
+interface ExitInfo {
+	readonly code: number | null;
+	readonly signal: NodeJS.Signals | null;
+	readonly error?: Error;
+}
+
+/** A box whose sandbox is being set up and waits for its input files and stdin. */
+interface LaunchedBox {
+	readonly child: ChildProcess;
+	readonly cgroup: RunCgroup;
+	readonly exit: Promise<ExitInfo>;
+	readonly exited: () => boolean;
+	readonly stdout: () => Buffer;
+	readonly stderr: () => Buffer;
+	readonly status: () => Buffer;
+	readonly artifact: (() => Buffer | undefined) | undefined;
+	readonly outputLimited: () => boolean;
+	readonly killTree: () => void;
+}
+
+function shapeKey(spec: BoxSpec): string {
+	return JSON.stringify([
+		spec.argv,
+		spec.env,
+		spec.binds,
+		spec.files.map((f) => [f.path, f.executable === true]),
+		spec.limits,
+		spec.artifact,
+	]);
+}
+
+const warmBoxes = new Map<string, LaunchedBox[]>();
+const pendingRefills = new Set<NodeJS.Immediate>();
+let warmCount = 0;
+
+/** A waiting box must not keep the process alive: its child and pipes are unreferenced until it is used. */
+function setRef(box: LaunchedBox, ref: boolean): void {
+	if (ref) box.child.ref();
+	else box.child.unref();
+	for (const stream of box.child.stdio) {
+		const socket = stream as { ref?: () => void; unref?: () => void } | null;
+		if (ref) socket?.ref?.();
+		else socket?.unref?.();
 	}
 }
 
-async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgroup>): Promise<BoxOutcome> {
+function takeWarm(key: string): LaunchedBox | undefined {
+	const list = warmBoxes.get(key);
+	while (list && list.length > 0) {
+		const box = list.shift() as LaunchedBox;
+		warmCount--;
+		if (!box.exited()) {
+			setRef(box, true);
+			return box;
+		}
+		void box.cgroup.destroy().catch(() => {});
+	}
+	return undefined;
+}
+
+function refillWarm(key: string, spec: BoxSpec): void {
+	const list = warmBoxes.get(key) ?? [];
+	if (list.length >= WARM_PER_SHAPE || warmCount >= MAX_WARM_BOXES) return;
+	let box: LaunchedBox;
+	try {
+		box = launch(spec);
+	} catch {
+		return; // A box that cannot start now is started cold on demand (and reports its error then).
+	}
+	setRef(box, false);
+	list.push(box);
+	warmCount++;
+	warmBoxes.set(key, list);
+	void box.exit.then(() => {
+		// Died while waiting (it should not): drop it and its cgroup.
+		const at = list.indexOf(box);
+		if (at >= 0) {
+			list.splice(at, 1);
+			warmCount--;
+			void box.cgroup.destroy().catch(() => {});
+		}
+	});
+}
+
+/** Kill every pre-started box and remove its cgroup (shutdown, and tests checking the host is clean). */
+export async function closeWarmBoxes(): Promise<void> {
+	for (const pending of pendingRefills) clearImmediate(pending);
+	pendingRefills.clear();
+	const all = [...warmBoxes.values()].flat();
+	warmBoxes.clear();
+	warmCount = 0;
+	await Promise.all(
+		all.map(async (box) => {
+			box.killTree();
+			await box.cgroup.destroy();
+		}),
+	);
+}
+
+/**
+ * Run one program in a fresh box: new namespaces, no network, own cgroup, rlimits, private tmpfs.
+ * With `warm`, a pre-started box of the same shape is used when one is ready, and another is started
+ * for the next run; a box is never used twice.
+ */
+export async function runBox(spec: BoxSpec & { readonly warm?: boolean }): Promise<BoxOutcome> {
+	const key = spec.warm ? shapeKey(spec) : "";
+	const box = (spec.warm ? takeWarm(key) : undefined) ?? launch(spec);
+	try {
+		return await feed(box, spec);
+	} finally {
+		await box.cgroup.destroy();
+		if (spec.warm) {
+			// After the result is handed back, so starting the next box is off this run's critical path.
+			const pending = setImmediate(() => {
+				pendingRefills.delete(pending);
+				refillWarm(key, spec);
+			});
+			pendingRefills.add(pending);
+		}
+	}
+}
+
+function bwrapArgs(spec: BoxSpec): string[] {
 	const limits = spec.limits;
-	// fd 3: bwrap's JSON status (proves the sandbox started); fd 4: artefact; fd 5..: input files.
-	const STATUS_FD = 3;
-	const ARTIFACT_FD = 4;
-	const FIRST_FILE_FD = 5;
 	const args: string[] = [
 		BWRAP,
 		"--unshare-all",
@@ -160,6 +278,7 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 	args.push("--perms", "0755", "--size", size, "--tmpfs", BOX_DIR);
 	args.push("--perms", "01777", "--size", size, "--tmpfs", "/tmp");
 	args.push("--perms", "01777", "--size", size, "--tmpfs", "/dev/shm");
+	// Input files come last among the mounts: a pre-started box blocks here until the runner writes them.
 	spec.files.forEach((f, i) => {
 		args.push("--perms", f.executable ? "0755" : "0644", "--file", String(FIRST_FILE_FD + i), f.path);
 	});
@@ -175,27 +294,100 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 	} else {
 		args.push(...spec.argv);
 	}
+	return args;
+}
 
-	const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", "pipe", "pipe", spec.artifact ? "pipe" : "ignore"];
-	for (const _ of spec.files) stdio.push("pipe");
-	const started = performance.now();
-	const child = spawn("/bin/sh", ["-c", WRAPPER, "tandem-box", ...args], {
-		stdio,
-		env: {
-			TANDEM_CGROUP_PROCS: cgroup.procsFiles.join(" "),
-			TANDEM_CPU: String(limits.cpuSeconds),
-			TANDEM_CPU_HARD: String(limits.cpuSeconds + 1),
-			TANDEM_FSIZE_BLOCKS: String(Math.max(1, Math.floor(limits.fileSizeBytes / 512))),
-			TANDEM_NOFILE: String(limits.openFiles),
-		},
+function capture(stream: Readable | null | undefined, cap: number, onCap: () => void): () => Buffer {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	let capped = false;
+	stream?.on("data", (chunk: Buffer) => {
+		const room = cap - size;
+		if (chunk.length > room) {
+			// One byte past the cap is the proof of a flood; exactly the cap is still a complete output.
+			if (room > 0) chunks.push(chunk.subarray(0, room));
+			size = cap;
+			if (!capped) {
+				capped = true;
+				onCap();
+			}
+			return;
+		}
+		chunks.push(chunk);
+		size += chunk.length;
 	});
+	stream?.on("error", () => {});
+	return () => Buffer.concat(chunks);
+}
 
-	let wallTimeout = false;
-	let outputLimited = false;
+/** Create the cgroup and start the wrapper → bwrap; the box waits for its input files. */
+function launch(spec: BoxSpec): LaunchedBox {
+	const limits = spec.limits;
+	const cgroup = createRunCgroup(spec.tag, limits);
+	let child: ChildProcess;
+	try {
+		const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", "pipe", "pipe", spec.artifact ? "pipe" : "ignore"];
+		for (const _ of spec.files) stdio.push("pipe");
+		child = spawn("/bin/sh", ["-c", WRAPPER, "tandem-box", ...bwrapArgs(spec)], {
+			stdio,
+			env: {
+				TANDEM_CGROUP_PROCS: cgroup.procsFiles.join(" "),
+				TANDEM_CPU: String(limits.cpuSeconds),
+				TANDEM_CPU_HARD: String(limits.cpuSeconds + 1),
+				TANDEM_FSIZE_BLOCKS: String(Math.max(1, Math.floor(limits.fileSizeBytes / 512))),
+				TANDEM_NOFILE: String(limits.openFiles),
+			},
+		});
+	} catch (e: unknown) {
+		void cgroup.destroy().catch(() => {});
+		throw e;
+	}
+	let exited = false;
+	const exit = new Promise<ExitInfo>((resolve) => {
+		child.once("error", (error) => {
+			exited = true;
+			resolve({ code: null, signal: null, error });
+		});
+		child.once("exit", (code, signal) => {
+			exited = true;
+			resolve({ code, signal });
+		});
+	});
 	const killTree = () => {
 		cgroup.killAll();
 		if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 	};
+	let outputLimited = false;
+	const onOutputCap = () => {
+		outputLimited = true;
+		killTree();
+	};
+	let artifactTooLarge = false;
+	const artifact = spec.artifact
+		? capture(child.stdio[ARTIFACT_FD] as Readable, spec.artifact.maxBytes, () => {
+				artifactTooLarge = true;
+			})
+		: undefined;
+	return {
+		child,
+		cgroup,
+		exit,
+		exited: () => exited,
+		stdout: capture(child.stdout, limits.outputBytes, onOutputCap),
+		stderr: capture(child.stderr, limits.outputBytes, onOutputCap),
+		status: capture(child.stdio[STATUS_FD] as Readable, 64 * 1024, () => {}),
+		artifact: artifact ? () => (artifactTooLarge ? undefined : artifact()) : undefined,
+		outputLimited: () => outputLimited,
+		killTree,
+	};
+}
+
+/** Hand the box its files and stdin, enforce the wall and tree-CPU limits, and collect the outcome. */
+async function feed(box: LaunchedBox, spec: BoxSpec): Promise<BoxOutcome> {
+	const { child, cgroup, killTree } = box;
+	const limits = spec.limits;
+	const started = performance.now();
+	let wallTimeout = false;
 	const timer = setTimeout(() => {
 		wallTimeout = true;
 		killTree();
@@ -209,42 +401,6 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 		}
 	}, CPU_POLL_MS);
 
-	const capture = (stream: Readable | null | undefined, cap: number, onCap: () => void) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		let capped = false;
-		stream?.on("data", (chunk: Buffer) => {
-			const room = cap - size;
-			if (chunk.length > room) {
-				// One byte past the cap is the proof of a flood; exactly the cap is still a complete output.
-				if (room > 0) chunks.push(chunk.subarray(0, room));
-				size = cap;
-				if (!capped) {
-					capped = true;
-					onCap();
-				}
-				return;
-			}
-			chunks.push(chunk);
-			size += chunk.length;
-		});
-		stream?.on("error", () => {});
-		return () => Buffer.concat(chunks);
-	};
-	const onOutputCap = () => {
-		outputLimited = true;
-		killTree();
-	};
-	const stdout = capture(child.stdout, limits.outputBytes, onOutputCap);
-	const stderr = capture(child.stderr, limits.outputBytes, onOutputCap);
-	const status = capture(child.stdio[STATUS_FD] as Readable, 64 * 1024, () => {});
-	let artifactTooLarge = false;
-	const artifact = spec.artifact
-		? capture(child.stdio[ARTIFACT_FD] as Readable, spec.artifact.maxBytes, () => {
-				artifactTooLarge = true;
-			})
-		: undefined;
-
 	const writeAll = (stream: Writable | null | undefined, content: string | Buffer) => {
 		if (!stream) return;
 		stream.on("error", () => {}); // EPIPE when the program does not read its input.
@@ -253,10 +409,7 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 	spec.files.forEach((f, i) => writeAll(child.stdio[FIRST_FILE_FD + i] as Writable, f.content));
 	writeAll(child.stdin, spec.stdin);
 
-	const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-		child.once("error", (error) => resolve({ code: null, signal: null, error }));
-		child.once("exit", (code, signal) => resolve({ code, signal }));
-	});
+	const exit = await box.exit;
 	const timeMs = Math.round(performance.now() - started);
 	// Anything that outlived the box's init (it should not: its pid namespace died with it) goes now,
 	// which also closes any pipe a leftover still held open.
@@ -269,29 +422,27 @@ async function runInCgroup(spec: BoxSpec, cgroup: ReturnType<typeof createRunCgr
 	clearTimeout(timer);
 	clearInterval(cpuPoll);
 
-	const statusText = status().toString("utf8");
-	const sandboxStarted = statusText.includes('"child-pid"');
 	// The program inherits the status pipe and could write to it: only "started" is taken from it.
+	const sandboxStarted = box.status().toString("utf8").includes('"child-pid"');
 	const exitCode = exit.code;
 	const cpuMs = cgroup.cpuMs();
 	const signal = exit.signal ?? signalOfExitCode(exitCode);
 	const cpuTimeout =
 		treeCpuTimeout || signal === "SIGXCPU" || (cpuMs !== undefined && cpuMs >= limits.cpuSeconds * 1000);
-	let artifactBuffer = artifact?.();
-	if (artifactTooLarge) artifactBuffer = undefined;
+	const artifact = box.artifact?.();
 	return {
 		started: sandboxStarted && exit.error === undefined,
 		exitCode: exit.signal ? null : exitCode,
 		signal,
-		stdout: stdout().toString("utf8"),
-		stderr: (exit.error ? `${exit.error.message}\n` : "") + stderr().toString("utf8"),
+		stdout: box.stdout().toString("utf8"),
+		stderr: (exit.error ? `${exit.error.message}\n` : "") + box.stderr().toString("utf8"),
 		timeMs,
 		cpuMs,
 		memoryKb: cgroup.peakKb(),
 		wallTimeout,
 		cpuTimeout,
 		oom: cgroup.oomKilled(),
-		outputLimited,
-		...(artifactBuffer ? { artifact: artifactBuffer } : {}),
+		outputLimited: box.outputLimited(),
+		...(artifact ? { artifact } : {}),
 	};
 }

@@ -90,7 +90,8 @@ export async function executeJob(job: RunJob, limits: Limits, progress?: Progres
 	if (lang.compile) {
 		const step = lang.compile(limits.compile);
 		const o = await runBox({
-			tag: `${job.id}-compile`,
+			tag: `${lang.id}-compile`,
+			warm: true,
 			argv: step.argv,
 			env: lang.env?.(limits.compile),
 			files: [source],
@@ -135,5 +136,15 @@ function runOne(
 	binds: ReturnType<NonNullable<Language["binds"]>>,
 	stdin: string,
 ) {
-	return runBox({ tag: `${jobId}-run`, argv: lang.run(limits), env: lang.env?.(limits), files, binds, stdin, limits });
+	// Tagged by language, not job: a pre-started box is launched before its job is known.
+	return runBox({
+		tag: `${lang.id}-run`,
+		warm: true,
+		argv: lang.run(limits),
+		env: lang.env?.(limits),
+		files,
+		binds,
+		stdin,
+		limits,
+	});
 }

@@ -79,6 +79,7 @@ export async function initCgroups(): Promise<void> {
 	if (layout) return;
 	try {
 		layout = detect();
+		await sweepStaleRunCgroups(layout);
 		const probe = createRunCgroup("probe", { memoryBytes: 64 * 1024 * 1024, pids: 8 });
 		await probe.destroy();
 	} catch (e: unknown) {
@@ -87,6 +88,34 @@ export async function initCgroups(): Promise<void> {
 			`runner: cannot create per-run cgroups, refusing to run code without resource limits: ${e instanceof Error ? e.message : String(e)}`,
 			{ cause: e },
 		);
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (e: unknown) {
+		return (e as NodeJS.ErrnoException).code === "EPERM";
+	}
+}
+
+/** Remove per-run cgroups left by runners that died (their boxes died with them: --die-with-parent). */
+async function sweepStaleRunCgroups(l: CgroupLayout): Promise<void> {
+	for (const base of Object.values(l.bases)) {
+		let entries: string[];
+		try {
+			entries = readdirSync(base);
+		} catch {
+			continue;
+		}
+		for (const entry of entries) {
+			const m = new RegExp(`^${RUN_CGROUP_PREFIX}(\\d+)-`).exec(entry);
+			if (!m || isAlive(Number(m[1]))) continue;
+			const dir = path.join(base, entry);
+			const procs = () => readProcs(path.join(dir, "cgroup.procs"));
+			await drainAndRemove(procs, () => killPids(procs()), [dir]).catch(() => {});
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { RunJob, RunResult } from "@tandem/run-queue";
+import { closeWarmBoxes } from "../../src/sandbox/box.ts";
 import { executeJob } from "../../src/sandbox/executeJob.ts";
 import type { BoxLimits, Limits } from "../../src/sandbox/limits.ts";
 import { liveRunCgroups } from "../../src/sandbox/runCgroup.ts";
@@ -65,8 +66,9 @@ export function hostProcessesWith(marker: string): number[] {
 	return found;
 }
 
-/** Every per-run cgroup of this process is removed, so none of their processes is left either. */
-export function expectHostClean(): void {
+/** After closing the pre-started boxes, every per-run cgroup of this process is removed, so none of their processes is left either. */
+export async function expectHostClean(): Promise<void> {
+	await closeWarmBoxes();
 	const left = liveRunCgroups();
 	if (left.length > 0) throw new Error(`per-run cgroups left behind: ${left.join(", ")}`);
 }
