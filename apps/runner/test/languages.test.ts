@@ -104,6 +104,13 @@ describe("languages", () => {
 		});
 	}
 
+	it("refuses source larger than the file size limit with a clear compile_error", async () => {
+		const result = await run("python", `# ${"x".repeat(9 * 1024 * 1024)}\nprint(1)\n`);
+		expect(result.status).toBe("compile_error");
+		expect(result.compile?.output).toContain("larger than the file size limit");
+		expect(result.runs).toEqual([]);
+	});
+
 	it("reports an unknown language as internal_error without running anything", async () => {
 		const result = await run("cobol", "DISPLAY 'x'.");
 		expect(result.status).toBe("internal_error");

@@ -82,6 +82,14 @@ export async function executeJob(job: RunJob, limits: Limits, progress?: Progres
 			timeMs: 0,
 		});
 	}
+	// The source is written into the box through a pipe under RLIMIT_FSIZE; past it the box could not start.
+	if (Buffer.byteLength(job.code) > Math.min(limits.run.fileSizeBytes, limits.compile.fileSizeBytes)) {
+		return finish("compile_error", [], {
+			status: "compile_error",
+			output: "source code is larger than the file size limit",
+			timeMs: 0,
+		});
+	}
 	const binds = lang.binds?.() ?? [];
 	const source: BoxFile = { path: `${BOX_DIR}/${lang.sourceFile}`, content: job.code };
 
@@ -110,7 +118,7 @@ export async function executeJob(job: RunJob, limits: Limits, progress?: Progres
 
 	const runs: InputOutcome[] = [];
 	for (const input of job.inputs) {
-		const o = await runOne(job.id, lang, limits.run, runFiles, binds, input.stdin);
+		const o = await runOne(lang, limits.run, runFiles, binds, input.stdin);
 		if (!compile && lang.isSyntaxError && o.started && o.exitCode !== 0 && lang.isSyntaxError(o)) {
 			// Interpreted languages fail to parse before running anything: report it as the compile step.
 			compile = {
@@ -129,7 +137,6 @@ export async function executeJob(job: RunJob, limits: Limits, progress?: Progres
 }
 
 function runOne(
-	jobId: string,
 	lang: Language,
 	limits: BoxLimits,
 	files: BoxFile[],
