@@ -216,6 +216,16 @@ describe("RELIABILITY 13: privilege tricks", () => {
 	});
 });
 
+describe("read-only outside the box's tmpfs", () => {
+	it("cannot write to /, /usr, /etc, /dev or /proc/sys", async () => {
+		const code =
+			"for p in /x /usr/x /etc/x /dev/x /proc/sys/kernel/hostname /lib/x; do (echo hi > $p) 2>/dev/null && echo WROTE $p || echo denied $p; done\n";
+		const result = await run("bash", code);
+		expect(result.runs[0]?.stdout).not.toContain("WROTE");
+		expect(result.runs[0]?.stdout.match(/denied/g)?.length).toBe(6);
+	});
+});
+
 describe("host after hostile runs", () => {
 	it("leaves nothing in the host's /tmp", async () => {
 		const before = new Set(readdirSync("/tmp"));

@@ -273,7 +273,8 @@ function bwrapArgs(spec: BoxSpec): string[] {
 		...SYSTEM_ARGS,
 	];
 	for (const b of spec.binds ?? []) args.push("--ro-bind", b.src, b.dest);
-	args.push("--proc", "/proc", "--dev", "/dev");
+	// /proc/sys read-only: even the box's own namespaced sysctls (hostname, net) stay as set up.
+	args.push("--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev");
 	const size = String(limits.tmpfsBytes);
 	args.push("--perms", "0755", "--size", size, "--tmpfs", BOX_DIR);
 	args.push("--perms", "01777", "--size", size, "--tmpfs", "/tmp");
