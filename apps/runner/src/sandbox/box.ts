@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { lstatSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
+import { reachableSource } from "./hostMirror.ts";
 import type { BoxLimits } from "./limits.ts";
 import { createRunCgroup, type RunCgroup } from "./runCgroup.ts";
 
@@ -80,17 +81,43 @@ const SYSTEM_ARGS: readonly string[] = (() => {
 	return args;
 })();
 
-// The wrapper puts itself into the run's cgroups and sets rlimits, then becomes bwrap: the box is
-// limited from its first instruction. ulimit -f counts 512-byte blocks in dash. The CPU hard limit
+/** The box user: uid and gid 65534 both inside the box and on the host (never host root). */
+const BOX_UID = "65534";
+
+// The wrapper (bash: dash cannot name fds above 9; --norc: bash reads ~/.bashrc when stdin is a socket) runs as root: it puts itself into the run's cgroups,
+// sets rlimits and closes every descriptor the runner inherited except the box's own pipes. Then it
+// drops to the box user on the host and becomes bwrap, which runs unprivileged in its own user
+// namespace: the box is limited from its first instruction and its uid is nobody's on the host.
+// --pdeathsig: bwrap dies with the runner even if the runner is SIGKILLed (bwrap's own
+// --die-with-parent only covers its sandboxed child). bash's ulimit -f counts KiB. The CPU hard limit
 // is one second above the soft one so SIGXCPU (a recognisable timeout) comes before SIGKILL.
 const WRAPPER = [
 	'for f in $TANDEM_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done',
 	'ulimit -S -t "$TANDEM_CPU" && ulimit -H -t "$TANDEM_CPU_HARD" || exit 125',
-	'ulimit -f "$TANDEM_FSIZE_BLOCKS" && ulimit -n "$TANDEM_NOFILE" && ulimit -c 0 || exit 125',
-	'exec "$@"',
+	'ulimit -f "$TANDEM_FSIZE_KIB" && ulimit -n "$TANDEM_NOFILE" && ulimit -c 0 || exit 125',
+	'for f in /proc/$$/fd/*; do n=${f##*/}; case " $TANDEM_KEEP_FDS " in *" $n "*) ;; *) eval "exec $n>&-";; esac; done',
+	`exec /usr/bin/setpriv --reuid=${BOX_UID} --regid=${BOX_UID} --clear-groups --inh-caps=-all --pdeathsig KILL -- "$@"`,
 ].join("\n");
 
-const ARTIFACT_SCRIPT = 'art=$1; shift; "$@"; rc=$?; if [ $rc -eq 0 ]; then exec cat -- "$art" >&4; fi; exit $rc';
+// Only the build's final cat writes the artefact pipe: the compiler itself never holds it.
+const ARTIFACT_SCRIPT = 'art=$1; shift; "$@" 4>&-; rc=$?; if [ $rc -eq 0 ]; then exec cat -- "$art" >&4; fi; exit $rc';
+
+// The box's first process: it reports how the program ended ("exit N" or "signal N") on its own pipe,
+// because bwrap folds a signal into exit code 128 + N, the same as exit(128 + N). It marks that pipe and
+// bwrap's status pipe close-on-exec (the program never holds them) and makes itself non-dumpable, so
+// the program, running as the same uid, cannot reopen them through /proc/<pid>/fd. 157 is prctl on
+// x86_64 and 4 PR_SET_DUMPABLE; 2 and 1 are F_SETFD and FD_CLOEXEC (no modules: perl starts in ~1 ms).
+const MONITOR = [
+	"syscall(157, 4, 0);",
+	"my $fd = shift @ARGV;",
+	'open(my $st, ">&=", $fd) or exit 125; fcntl($st, 2, 1);',
+	'if (open(my $js, ">&=", 3)) { fcntl($js, 2, 1) }',
+	"my $pid = fork(); exit 125 unless defined $pid;",
+	'if ($pid == 0) { exec { $ARGV[0] } @ARGV or do { print STDERR "$ARGV[0]: $!\\n"; exit 127 } }',
+	"waitpid($pid, 0); my $w = $?;",
+	'syswrite($st, ($w & 127) ? "signal " . ($w & 127) . "\\n" : "exit " . ($w >> 8) . "\\n");',
+	"exit(($w & 127) ? 128 + ($w & 127) : $w >> 8);",
+].join(" ");
 
 // How often the tree's CPU time is checked against the limit: a tenth of the smallest limit (1 s).
 const CPU_POLL_MS = 100;
@@ -114,16 +141,30 @@ const SIGNALS: Record<number, string> = {
 	31: "SIGSYS",
 };
 
-/** bwrap reports a signalled program as exit code 128 + signal number. */
+/** How bwrap reports a signalled process: exit code 128 + signal number (only a fallback, see MONITOR). */
 export function signalOfExitCode(code: number | null): string | null {
 	if (code === null || code <= 128 || code > 128 + 64) return null;
-	return SIGNALS[code - 128] ?? `SIG${code - 128}`;
+	return signalName(code - 128);
 }
 
-// fd 3: bwrap's JSON status (proves the sandbox started); fd 4: artefact; fd 5..: input files.
+function signalName(n: number): string {
+	return SIGNALS[n] ?? `SIG${n}`;
+}
+
+/** The monitor's report: how the program itself ended, or undefined when the monitor was killed first. */
+export function parseExitReport(report: string): { exitCode: number | null; signal: string | null } | undefined {
+	const m = /^(exit|signal) (\d+)\n/.exec(report);
+	if (!m) return undefined;
+	const n = Number(m[2]);
+	return m[1] === "exit" ? { exitCode: n, signal: null } : { exitCode: null, signal: signalName(n) };
+}
+
+// fd 3: bwrap's JSON status (proves the sandbox started); fd 4: artefact; fd 5: the monitor's exit
+// report; fd 6..: input files (bwrap closes each after copying it into the box).
 const STATUS_FD = 3;
 const ARTIFACT_FD = 4;
-const FIRST_FILE_FD = 5;
+const EXIT_FD = 5;
+const FIRST_FILE_FD = 6;
 
 // Pre-started boxes: per shape (argv, env, binds, file names, limits) at most this many, in all at most
 // MAX_WARM_BOXES. Each is a fresh box used once; it already sits in its cgroup with its namespaces and
@@ -146,6 +187,7 @@ interface LaunchedBox {
 	readonly stdout: () => Buffer;
 	readonly stderr: () => Buffer;
 	readonly status: () => Buffer;
+	readonly exitReport: () => Buffer;
 	readonly artifact: (() => Buffer | undefined) | undefined;
 	readonly outputLimited: () => boolean;
 	readonly killTree: () => void;
@@ -265,14 +307,14 @@ function bwrapArgs(spec: BoxSpec): string[] {
 		"--cap-drop",
 		"ALL",
 		"--uid",
-		"65534",
+		BOX_UID,
 		"--gid",
-		"65534",
+		BOX_UID,
 		"--hostname",
 		"box",
 		...SYSTEM_ARGS,
 	];
-	for (const b of spec.binds ?? []) args.push("--ro-bind", b.src, b.dest);
+	for (const b of spec.binds ?? []) args.push("--ro-bind", reachableSource(b.src), b.dest);
 	// /proc/sys read-only: even the box's own namespaced sysctls (hostname, net) stay as set up.
 	args.push("--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev");
 	const size = String(limits.tmpfsBytes);
@@ -288,7 +330,7 @@ function bwrapArgs(spec: BoxSpec): string[] {
 	args.push("--chdir", BOX_DIR, "--clearenv");
 	const env: Record<string, string> = { PATH: BASE_PATH, HOME: BOX_DIR, LANG: "C.UTF-8", TMPDIR: "/tmp", ...spec.env };
 	for (const [k, v] of Object.entries(env)) args.push("--setenv", k, v);
-	args.push("--json-status-fd", String(STATUS_FD), "--");
+	args.push("--json-status-fd", String(STATUS_FD), "--", "/usr/bin/perl", "-e", MONITOR, String(EXIT_FD));
 	if (spec.artifact) {
 		// After a successful build the artefact leaves through a pipe; links inside the box only reach the box.
 		args.push("/bin/sh", "-c", ARTIFACT_SCRIPT, "build", spec.artifact.path, ...spec.argv);
@@ -327,15 +369,17 @@ function launch(spec: BoxSpec): LaunchedBox {
 	const cgroup = createRunCgroup(spec.tag, limits);
 	let child: ChildProcess;
 	try {
-		const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", "pipe", "pipe", spec.artifact ? "pipe" : "ignore"];
+		const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", "pipe", "pipe", spec.artifact ? "pipe" : "ignore", "pipe"];
 		for (const _ of spec.files) stdio.push("pipe");
-		child = spawn("/bin/sh", ["-c", WRAPPER, "tandem-box", ...bwrapArgs(spec)], {
+		const keep = stdio.flatMap((s, fd) => (s === "pipe" ? [fd] : []));
+		child = spawn("/bin/bash", ["--norc", "--noprofile", "-c", WRAPPER, "tandem-box", ...bwrapArgs(spec)], {
 			stdio,
 			env: {
 				TANDEM_CGROUP_PROCS: cgroup.procsFiles.join(" "),
 				TANDEM_CPU: String(limits.cpuSeconds),
 				TANDEM_CPU_HARD: String(limits.cpuSeconds + 1),
-				TANDEM_FSIZE_BLOCKS: String(Math.max(1, Math.floor(limits.fileSizeBytes / 512))),
+				TANDEM_FSIZE_KIB: String(Math.max(1, Math.floor(limits.fileSizeBytes / 1024))),
+				TANDEM_KEEP_FDS: keep.join(" "),
 				TANDEM_NOFILE: String(limits.openFiles),
 			},
 		});
@@ -377,6 +421,7 @@ function launch(spec: BoxSpec): LaunchedBox {
 		stdout: capture(child.stdout, limits.outputBytes, onOutputCap),
 		stderr: capture(child.stderr, limits.outputBytes, onOutputCap),
 		status: capture(child.stdio[STATUS_FD] as Readable, 64 * 1024, () => {}),
+		exitReport: capture(child.stdio.at(EXIT_FD) as Readable | undefined, 64, () => {}),
 		artifact: artifact ? () => (artifactTooLarge ? undefined : artifact()) : undefined,
 		outputLimited: () => outputLimited,
 		killTree,
@@ -423,11 +468,12 @@ async function feed(box: LaunchedBox, spec: BoxSpec): Promise<BoxOutcome> {
 	clearTimeout(timer);
 	clearInterval(cpuPoll);
 
-	// The program inherits the status pipe and could write to it: only "started" is taken from it.
 	const sandboxStarted = box.status().toString("utf8").includes('"child-pid"');
-	const exitCode = exit.code;
+	// Without the monitor's report (it was killed, e.g. by kill -9 -1 or the wall limit), bwrap's code.
+	const report = exit.signal ? undefined : parseExitReport(box.exitReport().toString("utf8"));
+	const exitCode = report ? report.exitCode : exit.code;
 	const cpuMs = cgroup.cpuMs();
-	const signal = exit.signal ?? signalOfExitCode(exitCode);
+	const signal = report ? report.signal : (exit.signal ?? signalOfExitCode(exitCode));
 	const cpuTimeout =
 		treeCpuTimeout || signal === "SIGXCPU" || (cpuMs !== undefined && cpuMs >= limits.cpuSeconds * 1000);
 	const artifact = box.artifact?.();
