@@ -1,26 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createSession, inviteUser, type RegisteredAccount, registerAccount } from "./support/accounts.ts";
+import { launchChromium } from "./support/chromium.ts";
+import { buildEditor } from "./support/editorBuild.ts";
+import { type RunningServer, startSyncServer } from "./support/syncServer.ts";
 
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-
-const CHROMIUM_ARGS = [
-	"--no-sandbox",
-	"--disable-gpu",
-	"--disable-background-networking",
-	"--disable-component-update",
-	"--disable-sync",
-	"--no-first-run",
-	"--disable-quic",
-	"--use-fake-device-for-media-stream",
-	"--use-fake-ui-for-media-stream",
-];
+const FAKE_MEDIA = "--use-fake-device-for-media-stream";
+const MEDIA_ARGS = [FAKE_MEDIA, "--use-fake-ui-for-media-stream"];
 
 // Records every RTCPeerConnection (to read getStats) and WebSocket (to cut the connection) the page makes.
 const RECORD_PEER_CONNECTIONS = () => {
@@ -44,79 +30,31 @@ const RECORD_PEER_CONNECTIONS = () => {
 	} as typeof RTCPeerConnection;
 };
 
-let serverProcess: ChildProcess;
+let server: RunningServer;
 let baseUrl: string;
 let browser: Browser;
 let deviceless: Browser | undefined;
 let sessionId: string;
-const tokens = new Map<string, { token: string; id: string; username: string }>();
+const tokens = new Map<string, RegisteredAccount>();
 const contexts: BrowserContext[] = [];
-const tempDirs: string[] = [];
-
-async function api(method: string, pathname: string, body: unknown, token?: string) {
-	const res = await fetch(baseUrl + pathname, {
-		method,
-		headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-		body: JSON.stringify(body),
-	});
-	const json = (await res.json()) as Record<string, any>;
-	if (res.status >= 300) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(json)}`);
-	return json;
-}
 
 beforeAll(async () => {
-	// The real editor, built into a folder of our own (the sync-server serves it at / and /s/{id}).
-	const dist = mkdtempSync(path.join(os.tmpdir(), "tandem-call-dist-"));
-	const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-call-data-"));
-	tempDirs.push(dist, dataDir);
-	await build({
-		root: path.join(ROOT, "apps/editor"),
-		logLevel: "warn",
-		build: { outDir: dist, emptyOutDir: true },
-	});
-
-	serverProcess = spawn(process.execPath, [path.join(ROOT, "apps/sync-server/src/main.ts")], {
-		cwd: ROOT,
-		env: { ...process.env, PORT: "0", DATA_DIR: dataDir, EDITOR_DIST: dist, LOG_LEVEL: "warn" },
-		stdio: ["ignore", "pipe", "inherit"],
-	});
-	baseUrl = await new Promise<string>((resolve, reject) => {
-		let buffered = "";
-		serverProcess.once("exit", (code) => reject(new Error(`sync-server exited with ${code}`)));
-		serverProcess.stdout?.on("data", (chunk: Buffer) => {
-			buffered += chunk.toString();
-			for (const line of buffered.split("\n")) {
-				if (line.includes('"listening"')) resolve((JSON.parse(line) as { url: string }).url);
-			}
-		});
-	});
-
-	for (const name of ["alice", "bob", "carol", "dave"]) {
-		const username = `${name}${Math.random().toString(36).slice(2, 8)}`;
-		const res = await api("POST", "/register", {
-			username,
-			email: `${username}@example.test`,
-			password: `correct horse ${username}`,
-		});
-		tokens.set(name, { token: res.token, id: res.user.id, username });
-	}
-	const owner = tokens.get("alice")?.token;
-	sessionId = (await api("POST", "/create-session", { title: "call", language: "python" }, owner)).id;
+	// The real editor served by the real sync-server at / and /s/{id}.
+	server = await startSyncServer({ editorDist: await buildEditor() });
+	baseUrl = server.url;
+	for (const name of ["alice", "bob", "carol", "dave"]) tokens.set(name, await registerAccount(baseUrl, name));
+	const owner = tokens.get("alice")?.token ?? "";
+	sessionId = await createSession(baseUrl, owner, { title: "call", language: "python" });
 	for (const name of ["bob", "carol", "dave"])
-		await api("POST", "/invite-user", { sessionId, userId: tokens.get(name)?.id }, owner);
-
-	browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+		await inviteUser(baseUrl, owner, sessionId, tokens.get(name)?.username ?? "");
+	browser = await launchChromium(MEDIA_ARGS);
 });
 
 afterAll(async () => {
 	for (const c of contexts) await c.close().catch(() => {});
 	await browser?.close();
 	await deviceless?.close();
-	if (serverProcess && serverProcess.exitCode === null) {
-		serverProcess.kill("SIGTERM");
-		await once(serverProcess, "exit");
-	}
-	for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+	await server?.stop();
 });
 
 async function openParticipant(name: string, inBrowser: Browser = browser): Promise<Page> {
@@ -348,10 +286,7 @@ describe("calls in a session", () => {
 
 	it("without any microphone or camera a person joins listen-only, says why, and still sees and hears the others", async () => {
 		// A browser without fake devices: this machine has no camera or microphone at all.
-		deviceless = await chromium.launch({
-			executablePath: "/usr/bin/chromium",
-			args: CHROMIUM_ARGS.filter((a) => a !== "--use-fake-device-for-media-stream"),
-		});
+		deviceless = await launchChromium(MEDIA_ARGS.filter((a) => a !== FAKE_MEDIA));
 		const dave = await openParticipant("dave", deviceless);
 		await eventually(async () => expect(await dave.locator(".tc-message").textContent()).toMatch(/listening only/));
 		await expectPlayingEveryone(dave, ["alice", "bob"]);
