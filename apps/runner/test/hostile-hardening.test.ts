@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import type { RunResult } from "@tandem/run-queue";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sweepOrphanBoxes } from "../src/pool/sweepOrphanBoxes.ts";
-import { runBox } from "../src/sandbox/box.ts";
+import { checkHostTools, runBox } from "../src/sandbox/box.ts";
+import { prepareSandbox } from "../src/sandbox/executeJob.ts";
 import { initCgroups } from "../src/sandbox/runCgroup.ts";
 import { expectHostClean, hostProcessesWith, run, TEST_LIMITS } from "./support/sandboxHarness.ts";
 
@@ -176,5 +177,12 @@ describe("orphans", () => {
 		expect(boxPids.filter(alive)).toEqual([]);
 		// The dead runner's cgroups are the next runner's to sweep.
 		await sweepOrphanBoxes();
+	});
+});
+
+describe("boot", () => {
+	it("finds every tool of the wrapper chain on this host", async () => {
+		expect(() => checkHostTools()).not.toThrow();
+		await expect(prepareSandbox()).resolves.toBeUndefined();
 	});
 });

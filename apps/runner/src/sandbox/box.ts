@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { lstatSync } from "node:fs";
+import { accessSync, constants, lstatSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { reachableSource } from "./hostMirror.ts";
 import type { BoxLimits } from "./limits.ts";
@@ -55,6 +55,21 @@ export interface BoxOutcome {
 export const BOX_DIR = "/box";
 
 const BWRAP = "/usr/bin/bwrap";
+// The wrapper chain: bash (fd closing), setpriv (uid drop, pdeathsig), bwrap, perl (the exit monitor).
+const HOST_TOOLS = ["/bin/bash", "/usr/bin/setpriv", BWRAP, "/usr/bin/perl"] as const;
+
+/** Throws with a clear message when a tool the box needs is missing on this host (checked at boot). */
+export function checkHostTools(): void {
+	const missing = HOST_TOOLS.filter((tool) => {
+		try {
+			accessSync(tool, constants.X_OK);
+			return false;
+		} catch {
+			return true;
+		}
+	});
+	if (missing.length > 0) throw new Error(`runner: cannot isolate runs, missing ${missing.join(", ")}`);
+}
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 // Host system dirs bound read-only: merged-/usr hosts have symlinks, others real directories.

@@ -1,6 +1,6 @@
 import type { CompileOutcome, InputOutcome, ProgressReporter, RunJob, RunResult, RunStatus } from "@tandem/run-queue";
 import { getLanguage, type Language, listLanguages } from "../languages/index.ts";
-import { BOX_DIR, type BoxFile, type BoxOutcome, runBox } from "./box.ts";
+import { BOX_DIR, type BoxFile, type BoxOutcome, checkHostTools, runBox } from "./box.ts";
 import { type BoxLimits, checkLimits, type Limits } from "./limits.ts";
 import { initCgroups } from "./runCgroup.ts";
 
@@ -9,6 +9,7 @@ const MAX_ARTIFACT_BYTES = 128 * 1024 * 1024;
 
 /** Check cgroups and toolchains once; throws with a clear message when the runner cannot isolate runs. */
 export async function prepareSandbox(): Promise<void> {
+	checkHostTools();
 	await initCgroups();
 	await listLanguages();
 }
