@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Connection, Extension, onDisconnectPayload, onStatelessPayload } from "@hocuspocus/server";
+import { SignalFlood, SignalTooLarge } from "../collab/closeEvents.ts";
 import { type IceConfig, iceServersFor, readIceConfig } from "./iceConfig.ts";
 import {
 	CALL_MESSAGE_TYPE,
@@ -11,6 +12,9 @@ import {
 	type SignalSender,
 } from "./signals.ts";
 import { TokenBucket } from "./TokenBucket.ts";
+
+/** Close events for call signalling, kept with the other close codes. */
+export { SignalFlood, SignalTooLarge };
 
 /** The authenticated user behind a connection, as the auth extension put it in the context. */
 export interface CallIdentity {
@@ -34,10 +38,6 @@ export const MAX_SIGNAL_BYTES = 64 * 1024;
 // so a join burst is ~100 messages; steady state is a few per second (renegotiation, mute state).
 export const SIGNAL_BURST = 200;
 export const SIGNAL_REFILL_PER_SECOND = 20;
-
-/** Close events for call signalling, sent when a connection breaks the protocol on purpose. */
-export const SignalTooLarge = { code: 4413, reason: "Call signal too large" } as const;
-export const SignalFlood = { code: 4429, reason: "Call signalling rate exceeded" } as const;
 
 interface PeerState {
 	peer: string;

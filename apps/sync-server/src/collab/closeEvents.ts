@@ -4,6 +4,10 @@ import type { CloseEvent } from "@hocuspocus/common";
 export const TokenRevoked: CloseEvent = Object.freeze({ code: 4401, reason: "Token revoked" });
 export const AccessRevoked: CloseEvent = Object.freeze({ code: 4403, reason: "Access revoked" });
 export const ServerShuttingDown: CloseEvent = Object.freeze({ code: 1012, reason: "Server restarting" });
+/** A call signal over the per-message cap (the HTTP 413 analogue). */
+export const SignalTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Call signal too large" });
+/** Call signals kept coming after a full bucket's worth of drops (the HTTP 429 analogue). */
+export const SignalFlood: CloseEvent = Object.freeze({ code: 4429, reason: "Call signalling rate exceeded" });
 
 /** HTTP statuses for refused upgrades, written before the socket is destroyed. */
 export const UPGRADE_REFUSALS = Object.freeze({
