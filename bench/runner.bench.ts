@@ -1,6 +1,8 @@
 // Issue "Runner": the cost of isolation. Python hello, Node hello and C compile+run, each bare
-// (the toolchain on the host), in plain bubblewrap (minimal flags) and through the runner's full
-// sandbox (executeJob: cgroups, rlimits, namespaces, fresh tmpfs), optionally through a REST submit.
+// (the toolchain on the host, with the same flags the box uses, plus for Python a plain
+// `python3 main.py`), in plain bubblewrap (minimal flags) and through the runner's full sandbox
+// (executeJob: cgroups, rlimits, host uid drop, namespaces, fresh tmpfs, exit monitor), optionally
+// through a REST submit (POST /execute-code, when the sync server offers it).
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -19,8 +21,10 @@ interface Workload {
 	readonly language: string;
 	readonly file: string;
 	readonly code: string;
-	/** Shell commands run in a directory holding `file` (bare and plain bwrap). */
+	/** Shell commands run in a directory holding `file` (bare and plain bwrap): the box's own flags. */
 	readonly shell: string;
+	/** Further bare baselines (name, shell); ratios are always against the like-for-like `shell`. */
+	readonly extraBare?: readonly (readonly [string, string])[];
 	readonly iterations: number;
 }
 
@@ -30,7 +34,9 @@ const WORKLOADS: readonly Workload[] = [
 		language: "python",
 		file: "main.py",
 		code: "print('hello')\n",
-		shell: "/usr/bin/python3 main.py",
+		// The box runs python3 -I -B -S (see languages/python.ts): -S alone saves ~10 ms of site imports.
+		shell: "/usr/bin/python3 -I -B -S main.py",
+		extraBare: [["bare, plain python3 main.py", "/usr/bin/python3 main.py"]],
 		iterations: 60,
 	},
 	{
@@ -38,7 +44,7 @@ const WORKLOADS: readonly Workload[] = [
 		language: "javascript",
 		file: "main.js",
 		code: "console.log('hello')\n",
-		shell: `${NODE} main.js`,
+		shell: `${NODE} --max-old-space-size=192 main.js`,
 		iterations: 40,
 	},
 	{
@@ -46,7 +52,7 @@ const WORKLOADS: readonly Workload[] = [
 		language: "c",
 		file: "main.c",
 		code: '#include <stdio.h>\nint main(void){puts("hello");return 0;}\n',
-		shell: "/usr/bin/gcc -O2 -pipe -o prog main.c && ./prog",
+		shell: "/usr/bin/gcc -O2 -std=gnu17 -pipe -fmax-errors=20 -o prog main.c -lm && ./prog",
 		iterations: 20,
 	},
 ];
@@ -148,16 +154,17 @@ export default async function run(opts: {
 	smoke: boolean;
 	submit?: Submit;
 }): Promise<{ title: string; markdown: string; ratios: Record<string, number> }> {
-	const variants: [string, Variant][] = [
-		["bare", bare],
-		["plain bwrap", plainBwrap],
-		["runner sandbox (executeJob)", full],
-	];
-	const submit = opts.submit;
-	if (submit) variants.push(["REST submit", async (w) => submit(w.language, w.code)]);
+	const submit = opts.submit ?? restSubmit();
 	const rows: string[][] = [];
 	const ratios: Record<string, number> = {};
 	for (const w of WORKLOADS) {
+		const variants: [string, Variant][] = [
+			["bare", bare],
+			...(w.extraBare ?? []).map(([name, shell]): [string, Variant] => [name, (x) => bare({ ...x, shell })]),
+			["plain bwrap", plainBwrap],
+			["runner sandbox (executeJob)", full],
+		];
+		if (submit) variants.push(["REST submit", async (x) => submit(x.language, x.code)]);
 		const iterations = opts.smoke ? 3 : w.iterations;
 		let bareP50 = Number.NaN;
 		for (const [name, variant] of variants) {
@@ -170,11 +177,36 @@ export default async function run(opts: {
 	}
 	await closeWarmBoxes();
 	const markdown = [
-		`Each workload run ${opts.smoke ? 3 : "20–60"} times in sequence (p50, p99 in ms), then the same count with ${CONCURRENCY} at a time (runs/s). Ratio = p50 / bare p50. The runner sandbox is a fresh bubblewrap box per run (pre-started: set up and waiting for its files) with its own memory/pids/freezer/cpuacct cgroups, rlimits, a private tmpfs, no network; C includes compiling in its own box.`,
+		`Each workload run ${opts.smoke ? 3 : "20–60"} times in sequence (p50, p99 in ms), then the same count with ${CONCURRENCY} at a time (runs/s). Ratio = p50 / bare p50, where bare runs the toolchain with the box's own flags (Python: python3 -I -B -S; a plain python3 main.py is shown beside it). The runner sandbox is a fresh bubblewrap box per run (pre-started: set up and waiting for its files) with its own memory/pids/freezer/cpuacct cgroups, rlimits, a private tmpfs, no network; C includes compiling in its own box.`,
 		"",
 		table(["workload", "path", "p50 ms", "p99 ms", `runs/s @${CONCURRENCY}`, "p50 vs bare"], rows),
 	].join("\n");
 	return { title: "Runner: sandbox overhead", markdown, ratios };
+}
+
+/**
+ * POST /execute-code on the sync server at BENCH_REST_URL (e.g. http://127.0.0.1:3000) for the session
+ * BENCH_REST_SESSION with the bearer token BENCH_REST_TOKEN, when set: the whole path a browser's run
+ * takes. Body and reply as in CONTRACT.md (ExecutionResult: output, error, status, exitCode).
+ */
+function restSubmit(): Submit | undefined {
+	const base = process.env.BENCH_REST_URL;
+	const sessionId = process.env.BENCH_REST_SESSION;
+	if (!base || !sessionId) return undefined;
+	return async (language, code) => {
+		const res = await fetch(new URL("/execute-code", base), {
+			method: "POST",
+			headers: {
+				"content-type": "application/json",
+				...(process.env.BENCH_REST_TOKEN ? { authorization: `Bearer ${process.env.BENCH_REST_TOKEN}` } : {}),
+			},
+			body: JSON.stringify({ sessionId, language, code, stdin: "" }),
+		});
+		const body = (await res.json()) as { output?: string; status?: string };
+		if (!res.ok || body.status !== "ok")
+			throw new Error(`POST /execute-code: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+		return body.output ?? "";
+	};
 }
 
 if (import.meta.main) {
