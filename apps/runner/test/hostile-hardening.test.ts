@@ -158,6 +158,34 @@ describe("exit codes and signals", () => {
 		const segv = await run("c", "int main(void){ volatile int *p = 0; return *p; }\n");
 		expect(segv.runs[0]).toMatchObject({ exitCode: null, signal: "SIGSEGV" });
 	});
+	it("a program cannot forge the exit report through its parent's descriptors", async () => {
+		// The monitor (the program's parent) holds the report's socket: neither /proc/<pid>/fd (a socket
+		// cannot be reopened there) nor pidfd_getfd (the monitor is non-dumpable) hands it over.
+		const code = [
+			"import ctypes, glob, os, signal, socket",
+			"libc = ctypes.CDLL(None, use_errno=True)",
+			"forged = 0",
+			"for f in glob.glob('/proc/[0-9]*/fd/*'):",
+			"    try:",
+			"        fd = os.open(f, os.O_WRONLY | os.O_NONBLOCK); os.write(fd, b'exit 0\\n'); os.close(fd); forged += 1",
+			"    except OSError:",
+			"        pass",
+			"pidfd = libc.syscall(434, os.getppid(), 0)",
+			"for n in range(3, 64):",
+			"    fd = libc.syscall(438, pidfd, n, 0)",
+			"    if fd >= 0:",
+			"        try:",
+			"            os.write(fd, b'exit 0\\n'); forged += 1",
+			"        except OSError:",
+			"            pass",
+			"print('forged', forged, 'errno', ctypes.get_errno(), flush=True)",
+			"os.kill(os.getpid(), signal.SIGKILL)",
+		].join("\n");
+		const result = await run("python", code);
+		expect(result.runs[0]?.stdout).toContain("forged 0");
+		expect(result.status).toBe("runtime_error");
+		expect(result.runs[0]).toMatchObject({ exitCode: null, signal: "SIGKILL" });
+	});
 });
 
 describe("orphans", () => {
