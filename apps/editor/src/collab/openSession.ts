@@ -1,5 +1,8 @@
-import { HocuspocusProvider } from "@hocuspocus/provider";
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/provider";
 import * as Y from "yjs";
+import { attachLocalDocument } from "../storage/localDocument.ts";
+import { isPendingSession, registerPendingSession } from "../storage/pendingSessions.ts";
+import { setSessionConnectionDown } from "./connectivity.ts";
 import { coversLocalChanges, decodeStoredMessage, type SyncState, syncState } from "./syncState.ts";
 import { userColor } from "./userColor.ts";
 
@@ -29,6 +32,8 @@ export interface SessionStatus {
 	readonly readOnly: boolean;
 	/** Why the server refused the connection, in words, or null. */
 	readonly refused: string | null;
+	/** True while the session was made on this device and the server does not have it yet. */
+	readonly notOnServer: boolean;
 }
 
 /** One open session document: the Y.Doc, its provider and the indicator state. */
@@ -41,6 +46,11 @@ export interface OpenSession {
 	 * offline persistence adds the clients of edits it restores, so "saved" waits for them too.
 	 */
 	readonly localClients: Set<number>;
+	/**
+	 * Resolves once the copy kept on this device (IndexedDB) is loaded into `doc`, so the page
+	 * shows local content even offline. The provider connects only after this.
+	 */
+	readonly whenLocalLoaded: Promise<void>;
 	status(): SessionStatus;
 	/** Call `listener` now and on every status change; returns an unsubscribe function. */
 	onStatus(listener: (status: SessionStatus) => void): () => void;
@@ -56,19 +66,28 @@ export function collabUrl(sessionId: string, location: Pick<Location, "protocol"
  * Create the session's Y.Doc and connect it. This is the one place a session document is
  * made: offline persistence (y-indexeddb) attaches to `doc` here, before the provider
  * connects, so local content loads first and local edits are never raced by the server.
+ * A session created offline is registered (POST /create-session) before the provider connects.
  */
 export function openSession(options: OpenSessionOptions): OpenSession {
 	const doc = new Y.Doc();
 	const localClients = new Set<number>([doc.clientID]);
-	// Seam: attach IndexedDB persistence to `doc` here (and add restored clients to localClients).
+	const local = attachLocalDocument(doc, options.user.id, options.sessionId);
+	let notOnServer = isPendingSession(options.user.id, options.sessionId);
 
 	const self: PresenceUser = { id: options.user.id, name: options.user.username, ...userColor(options.user.id) };
-	const provider = new HocuspocusProvider({
+	// The socket waits (autoConnect false) until the local copy is loaded and, for a session
+	// made offline, the server has registered it.
+	const socketProvider = new HocuspocusProviderWebsocket({
 		url: options.url ?? collabUrl(options.sessionId, window.location),
+		autoConnect: false,
+	});
+	const provider = new HocuspocusProvider({
+		websocketProvider: socketProvider,
 		name: options.sessionId,
 		document: doc,
 		token: options.token,
 	});
+	provider.attach();
 	provider.awareness?.setLocalStateField("user", self);
 
 	// The provider connects as soon as it is made, so the first state is "connecting".
@@ -88,11 +107,12 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		const down = socket === "disconnected" || (socket === "connecting" && lostConnection);
 		const connection: ConnectionState = connected && synced ? "live" : down ? "offline" : "connecting";
 		const sync = syncState({ connected: !down, synced: connected && synced, covered });
-		return { connection, sync, readOnly, refused };
+		return { connection, sync, readOnly, refused, notOnServer };
 	};
 	let last = "";
 	const emit = () => {
 		const now = status();
+		setSessionConnectionDown(now.connection === "offline");
 		const key = JSON.stringify(now);
 		if (key === last) return;
 		last = key;
@@ -130,11 +150,47 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	const onUpdate = () => emit();
 	doc.on("update", onUpdate);
 
+	let destroyed = false;
+	let loaded = false;
+	const whenLocalLoaded = local.whenLoaded.catch((e: unknown) => {
+		// No IndexedDB (private mode, quota): work online only.
+		console.error("local copy unavailable", e);
+	});
+	const connectWhenRegistered = async () => {
+		if (destroyed) return;
+		if (notOnServer) {
+			const outcome = await registerPendingSession(options.user.id, options.sessionId);
+			if (destroyed) return;
+			if (outcome === "offline") {
+				socket = "disconnected";
+				lostConnection = true;
+				emit();
+				return;
+			}
+			notOnServer = false;
+			if (outcome === "refused") refused = "This session could not be created on the server";
+		}
+		void socketProvider.connect();
+	};
+	// Back online: register a pending session, or retry the socket at once instead of after
+	// the provider's back-off (up to 30 s).
+	const onOnline = () => {
+		if (loaded) void connectWhenRegistered();
+	};
+	window.addEventListener("online", onOnline);
+	void Promise.all([whenLocalLoaded, local.whenClientsLoaded.catch(() => [])]).then(([, earlier]) => {
+		for (const client of earlier) localClients.add(client);
+		loaded = true;
+		emit();
+		return connectWhenRegistered();
+	});
+
 	return {
 		doc,
 		provider,
 		self,
 		localClients,
+		whenLocalLoaded,
 		status,
 		onStatus(listener) {
 			listeners.add(listener);
@@ -142,9 +198,14 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 			return () => listeners.delete(listener);
 		},
 		destroy() {
+			destroyed = true;
+			window.removeEventListener("online", onOnline);
+			setSessionConnectionDown(false);
 			listeners.clear();
 			doc.off("update", onUpdate);
 			provider.destroy();
+			socketProvider.destroy();
+			void local.destroy();
 			doc.destroy();
 		},
 	};
