@@ -1,5 +1,7 @@
 import "./ui/app.css";
 import { loadAuth } from "./auth/authStore.ts";
+import { registerOfflineShell } from "./storage/offlineShell.ts";
+import { refreshProfile } from "./storage/profileCache.ts";
 import { renderLoginPage, renderSignupPage } from "./ui/authPages.ts";
 import { h, replaceChildren } from "./ui/dom.ts";
 import { appLink, navigate, setNavigationHandler } from "./ui/navigation.ts";
@@ -42,3 +44,5 @@ async function render(): Promise<void> {
 setNavigationHandler(() => void render());
 window.addEventListener("popstate", () => void render());
 void render();
+registerOfflineShell();
+void refreshProfile();

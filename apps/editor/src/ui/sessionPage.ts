@@ -3,6 +3,7 @@ import { ApiError, api, errorMessage } from "../api/apiClient.ts";
 import type { Auth } from "../auth/authStore.ts";
 import { openSession } from "../collab/openSession.ts";
 import { createEditor } from "../editor/createEditor.ts";
+import { isPendingSession, registerPendingSession } from "../storage/pendingSessions.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { appLink, navigate } from "./navigation.ts";
 import { presenceList } from "./presenceList.ts";
@@ -43,6 +44,8 @@ function roleOf(view: SessionView, userId: string): SessionRole | null {
 export async function renderSessionPage(root: HTMLElement, sessionId: string, auth: Auth): Promise<() => void> {
 	replaceChildren(root, h("main", { class: "loading" }, h("p", { role: "status" }, "Opening session…")));
 	let view: SessionView | null = null;
+	// Made offline on this device: the server learns of it first (or we stay offline).
+	if (isPendingSession(auth.user.id, sessionId)) await registerPendingSession(auth.user.id, sessionId);
 	try {
 		view = await api<SessionView>("GET", `/session/${encodeURIComponent(sessionId)}`);
 	} catch (e: unknown) {
@@ -73,6 +76,11 @@ export async function renderSessionPage(root: HTMLElement, sessionId: string, au
 
 	const role = view ? roleOf(view, auth.user.id) : null;
 	const session = openSession({ sessionId, token: auth.token, user: auth.user });
+	await session.whenLocalLoaded;
+	if (!root.isConnected) {
+		session.destroy();
+		return () => {};
+	}
 	const { doc, provider } = session;
 	const meta = metaMap(doc);
 	const currentLanguage = () => (meta.has(META.language) ? readLanguage(doc) : (view?.language ?? readLanguage(doc)));

@@ -1,17 +1,11 @@
 import { LANGUAGES } from "@tandem/crdt-schema";
 import { ApiError, api, errorMessage } from "../api/apiClient.ts";
 import { type AuthUser, clearAuth } from "../auth/authStore.ts";
+import { createLocalSession, pendingSessions, pendingSummary, registerAllPending } from "../storage/pendingSessions.ts";
+import { loadSessionList, type SessionSummary, saveSessionList } from "../storage/sessionListCache.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { appLink, navigate } from "./navigation.ts";
 import { loginPath, sessionPath } from "./routes.ts";
-
-interface SessionSummary {
-	readonly id: string;
-	readonly title: string;
-	readonly language: string;
-	readonly role: string;
-	readonly createdAt: string;
-}
 
 /** A `<select>` of every session language, labelled "Language". */
 export function languageSelect(value: string): HTMLSelectElement {
@@ -41,14 +35,21 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 		event.preventDefault();
 		create.disabled = true;
 		createError.textContent = "";
+		const input = { title: title.value.trim(), language: language.value };
 		try {
+			// Offline: made on this device and registered with the server on reconnect.
+			if (!navigator.onLine) return navigate(sessionPath((await createLocalSession(user.id, input)).id));
 			const session = await api<{ id: string }>("POST", "/create-session", {
-				title: title.value.trim() || undefined,
-				language: language.value,
+				title: input.title || undefined,
+				language: input.language,
 			});
 			navigate(sessionPath(session.id));
 		} catch (e: unknown) {
 			if (e instanceof ApiError && e.status === 401) return navigate(loginPath("/"), { replace: true });
+			if (e instanceof ApiError && e.status === 0) {
+				const local = await createLocalSession(user.id, input).catch(() => null);
+				if (local) return navigate(sessionPath(local.id));
+			}
 			createError.textContent = errorMessage(e);
 			create.disabled = false;
 		}
@@ -75,25 +76,40 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 		),
 	);
 
-	api<{ sessions: SessionSummary[] }>("GET", "/sessions")
+	const show = (sessions: readonly SessionSummary[], offline: boolean) => {
+		const pending = pendingSessions(user.id);
+		const rows = [...pending.map(pendingSummary), ...sessions.filter((s) => !pending.some((p) => p.id === s.id))];
+		const sorted = rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+		status.textContent = offline
+			? "Offline: showing the sessions saved on this device."
+			: sorted.length === 0
+				? "No sessions yet. Create one above."
+				: "";
+		list.replaceChildren(
+			...sorted.map((s) => {
+				const name = LANGUAGES.find((l) => l.id === s.language)?.name ?? s.language;
+				const notOnServer = pending.some((p) => p.id === s.id);
+				return h(
+					"li",
+					null,
+					appLink(sessionPath(s.id), s.title || "Untitled"),
+					h("span", { class: "muted" }, ` ${name} · ${s.role} · ${new Date(s.createdAt).toLocaleString()}`),
+					notOnServer ? h("span", { class: "badge pending" }, "not yet on server") : null,
+				);
+			}),
+		);
+	};
+
+	registerAllPending(user.id)
+		.then(() => api<{ sessions: SessionSummary[] }>("GET", "/sessions"))
 		.then(({ sessions }) => {
-			const sorted = [...sessions].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-			status.textContent = sorted.length === 0 ? "No sessions yet. Create one above." : "";
-			list.replaceChildren(
-				...sorted.map((s) => {
-					const name = LANGUAGES.find((l) => l.id === s.language)?.name ?? s.language;
-					return h(
-						"li",
-						null,
-						appLink(sessionPath(s.id), s.title || "Untitled"),
-						h("span", { class: "muted" }, ` ${name} · ${s.role} · ${new Date(s.createdAt).toLocaleString()}`),
-					);
-				}),
-			);
+			saveSessionList(user.id, sessions);
+			show(sessions, false);
 		})
 		.catch((e: unknown) => {
 			// An expired or revoked token: the API client forgot it; log in again.
-			if (e instanceof ApiError && e.status === 401) navigate(loginPath("/"), { replace: true });
-			else status.textContent = errorMessage(e);
+			if (e instanceof ApiError && e.status === 401) return navigate(loginPath("/"), { replace: true });
+			if (e instanceof ApiError && e.status === 0) return show(loadSessionList(user.id) ?? [], true);
+			status.textContent = errorMessage(e);
 		});
 }

@@ -1,0 +1,163 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+	api,
+	createSession,
+	inviteUser,
+	type RegisteredAccount,
+	registerAccount,
+	useAccountInPage,
+} from "./support/accounts.ts";
+import { launchChromium } from "./support/chromium.ts";
+import { buildEditor } from "./support/editorBuild.ts";
+import { type RunningServer, startSyncServer } from "./support/syncServer.ts";
+
+let server: RunningServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const SLOW = { timeout: 30_000 };
+
+async function pageFor(account: RegisteredAccount): Promise<Page> {
+	const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+	contexts.push(context);
+	const page = await context.newPage();
+	await useAccountInPage(page, server.url, account);
+	return page;
+}
+
+/** The document as the editor shows it, one line per `.cm-line`, without remote cursor widgets. */
+function documentText(page: Page): Promise<string> {
+	return page.evaluate(() => {
+		const lines = [...document.querySelectorAll(".cm-content .cm-line")].map((line) => {
+			const copy = line.cloneNode(true) as Element;
+			for (const widget of copy.querySelectorAll(".cm-ySelectionCaret, .cm-widgetBuffer")) widget.remove();
+			return copy.textContent ?? "";
+		});
+		return lines.join("\n");
+	});
+}
+
+async function typeAt(page: Page, key: "Control+Home" | "Control+End", text: string): Promise<void> {
+	await page.locator(".cm-content").click();
+	await page.keyboard.press(key);
+	await page.keyboard.type(text);
+}
+
+/** Wait until the service worker has installed (precached the shell) and is active. */
+async function shellCached(page: Page): Promise<void> {
+	await page.evaluate(async () => {
+		await navigator.serviceWorker.ready;
+	});
+}
+
+function badge(page: Page, kind: "connection" | "sync") {
+	return page.locator(`.badge.${kind}`).textContent();
+}
+
+async function serverCode(account: RegisteredAccount, sessionId: string): Promise<string> {
+	const view = await api<{ code: string }>(server.url, "GET", `/session/${sessionId}`, undefined, account.token);
+	return view.code;
+}
+
+beforeAll(async () => {
+	const dist = await buildEditor();
+	server = await startSyncServer({ editorDist: dist });
+	browser = await launchChromium();
+});
+
+afterAll(async () => {
+	for (const context of contexts) await context.close().catch(() => {});
+	await browser?.close();
+	await server?.stop();
+});
+
+describe("offline editing and merge on reconnect", () => {
+	it("reloads offline with the text, keeps typing, and merges with an online edit of the same lines", async () => {
+		const alice = await registerAccount(server.url, "alice");
+		const bob = await registerAccount(server.url, "bob");
+		const sessionId = await createSession(server.url, alice.token, { title: "Offline pair", language: "python" });
+		await inviteUser(server.url, alice.token, sessionId, bob.username);
+		const url = `${server.url}/s/${sessionId}`;
+
+		const alicePage = await pageFor(alice);
+		const bobPage = await pageFor(bob);
+		await alicePage.goto(url);
+		await bobPage.goto(url);
+		for (const page of [alicePage, bobPage]) await expect.poll(() => badge(page, "connection"), SLOW).toBe("Live");
+		await shellCached(alicePage);
+
+		await typeAt(alicePage, "Control+End", "x = 1\ny = 2");
+		await expect.poll(() => documentText(bobPage)).toBe("x = 1\ny = 2");
+		await expect.poll(() => badge(alicePage, "sync"), SLOW).toBe("Saved");
+
+		await alicePage.context().setOffline(true);
+		await alicePage.reload();
+		await expect.poll(() => documentText(alicePage), SLOW).toBe("x = 1\ny = 2");
+		await expect.poll(() => badge(alicePage, "sync"), SLOW).toBe("Offline");
+		// Alice changes line 1 offline while Bob changes the same line online.
+		await typeAt(alicePage, "Control+Home", "alice_");
+		await typeAt(alicePage, "Control+End", "\nz = 3");
+		await typeAt(bobPage, "Control+Home", "bob_");
+		await expect.poll(() => documentText(alicePage)).toBe("alice_x = 1\ny = 2\nz = 3");
+		await expect.poll(() => documentText(bobPage)).toBe("bob_x = 1\ny = 2");
+		expect(await badge(alicePage, "sync")).toBe("Offline");
+
+		await alicePage.context().setOffline(false);
+		for (const page of [alicePage, bobPage]) await expect.poll(() => badge(page, "sync"), SLOW).toBe("Saved");
+		const merged = await documentText(alicePage);
+		expect(await documentText(bobPage)).toBe(merged);
+		// Both edits, once each, in either order on line 1.
+		expect(["alice_bob_x = 1\ny = 2\nz = 3", "bob_alice_x = 1\ny = 2\nz = 3"]).toContain(merged);
+		await expect.poll(() => serverCode(alice, sessionId), SLOW).toBe(merged);
+	});
+
+	it("creates a session offline, edits it, and registers it with its text on reconnect", async () => {
+		const carol = await registerAccount(server.url, "carol");
+		const dave = await registerAccount(server.url, "dave");
+		const page = await pageFor(carol);
+		await page.goto(`${server.url}/`);
+		await shellCached(page);
+		await expect.poll(() => page.getByRole("status").first().textContent(), SLOW).toMatch(/No sessions yet/);
+
+		await page.context().setOffline(true);
+		await page.reload();
+		await expect.poll(() => page.getByRole("button", { name: "New session" }).count(), SLOW).toBe(1);
+		await page.getByLabel("Title").fill("Made on a train");
+		await page.getByLabel("Language").selectOption("javascript");
+		await page.getByRole("button", { name: "New session" }).click();
+		await page.waitForURL(/\/s\/[A-Za-z0-9_-]{21,}$/);
+		const sessionId = new URL(page.url()).pathname.split("/")[2] ?? "";
+		await expect.poll(() => badge(page, "sync"), SLOW).toBe("Offline");
+		await typeAt(page, "Control+End", "console.log('offline');");
+
+		await page.getByRole("link", { name: "Sessions" }).click();
+		await expect
+			.poll(() => page.getByRole("listitem").filter({ hasText: "Made on a train" }).textContent(), SLOW)
+			.toContain("not yet on server");
+		await expect(api(server.url, "GET", `/session/${sessionId}`, undefined, carol.token)).rejects.toThrow(/404/);
+
+		await page.getByRole("link", { name: "Made on a train" }).click();
+		await expect.poll(() => documentText(page), SLOW).toBe("console.log('offline');");
+		await page.context().setOffline(false);
+		await expect.poll(() => badge(page, "sync"), SLOW).toBe("Saved");
+		await expect.poll(() => serverCode(carol, sessionId), SLOW).toBe("console.log('offline');");
+		const view = await api<{ ownerId: string; title: string; language: string }>(
+			server.url,
+			"GET",
+			`/session/${sessionId}`,
+			undefined,
+			carol.token,
+		);
+		expect(view).toMatchObject({ ownerId: carol.id, title: "Made on a train", language: "javascript" });
+
+		await inviteUser(server.url, carol.token, sessionId, dave.username);
+		const davePage = await pageFor(dave);
+		await davePage.goto(`${server.url}/s/${sessionId}`);
+		await expect.poll(() => badge(davePage, "connection"), SLOW).toBe("Live");
+		await expect.poll(() => documentText(davePage)).toBe("console.log('offline');");
+
+		await page.getByRole("link", { name: "Sessions" }).click();
+		await expect.poll(() => page.getByRole("listitem").filter({ hasText: "Made on a train" }).count(), SLOW).toBe(1);
+		expect(await page.getByText("not yet on server").count()).toBe(0);
+	});
+});
