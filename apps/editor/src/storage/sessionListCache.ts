@@ -41,3 +41,33 @@ export function loadSessionList(userId: string): SessionSummary[] | null {
 		return null;
 	}
 }
+
+/** A session role as the server names it. */
+export type CachedRole = "owner" | "editor" | "viewer";
+
+/**
+ * This person's role in a session from the last stored list, or null when unknown. Offline the
+ * page cannot ask the server, and a viewer must still get a read-only editor.
+ */
+export function cachedSessionRole(userId: string, sessionId: string): CachedRole | null {
+	let role: string | null | undefined;
+	try {
+		role = localStorage.getItem(roleKey(userId, sessionId));
+	} catch {
+		role = null;
+	}
+	role ??= loadSessionList(userId)?.find((s) => s.id === sessionId)?.role;
+	return role === "owner" || role === "editor" || role === "viewer" ? role : null;
+}
+
+const roleKey = (userId: string, sessionId: string) => `tandem.role.${userId}.${sessionId}`;
+
+/** Remember this person's role in a session, as the server last reported it, for offline visits. */
+export function saveSessionRole(userId: string, sessionId: string, role: CachedRole | null): void {
+	try {
+		if (role) localStorage.setItem(roleKey(userId, sessionId), role);
+		else localStorage.removeItem(roleKey(userId, sessionId));
+	} catch {
+		// Storage full or disabled: offline visits fall back to the session list.
+	}
+}
