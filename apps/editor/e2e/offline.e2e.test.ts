@@ -160,4 +160,25 @@ describe("offline editing and merge on reconnect", () => {
 		await expect.poll(() => page.getByRole("listitem").filter({ hasText: "Made on a train" }).count(), SLOW).toBe(1);
 		expect(await page.getByText("not yet on server").count()).toBe(0);
 	});
+
+	it("keeps a viewer read-only when the page reloads offline", async () => {
+		const owner = await registerAccount(server.url, "erin");
+		const viewer = await registerAccount(server.url, "frank");
+		const sessionId = await createSession(server.url, owner.token, { code: "print('read me')" });
+		await inviteUser(server.url, owner.token, sessionId, viewer.username, "viewer");
+		const page = await pageFor(viewer);
+		await page.goto(`${server.url}/s/${sessionId}`);
+		await expect.poll(() => badge(page, "connection"), SLOW).toBe("Live");
+		await shellCached(page);
+		await expect.poll(() => page.locator(".badge.read-only").isVisible()).toBe(true);
+
+		await page.context().setOffline(true);
+		await page.reload();
+		await expect.poll(() => documentText(page), SLOW).toBe("print('read me')");
+		expect(await badge(page, "connection")).not.toBe("Live");
+		expect(await page.locator(".badge.read-only").isVisible()).toBe(true);
+		await typeAt(page, "Control+End", "# nope");
+		expect(await documentText(page)).toBe("print('read me')");
+		await page.context().setOffline(false);
+	});
 });

@@ -4,6 +4,7 @@ import type { Auth } from "../auth/authStore.ts";
 import { openSession } from "../collab/openSession.ts";
 import { createEditor } from "../editor/createEditor.ts";
 import { isPendingSession, registerPendingSession } from "../storage/pendingSessions.ts";
+import { cachedSessionRole, saveSessionRole } from "../storage/sessionListCache.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { appLink, navigate } from "./navigation.ts";
 import { presenceList } from "./presenceList.ts";
@@ -74,7 +75,10 @@ export async function renderSessionPage(root: HTMLElement, sessionId: string, au
 	}
 	if (!root.isConnected) return () => {};
 
-	const role = view ? roleOf(view, auth.user.id) : null;
+	// Offline: the role from the stored session list (a session made here is this person's own).
+	const offlineRole = isPendingSession(auth.user.id, sessionId) ? "owner" : cachedSessionRole(auth.user.id, sessionId);
+	const role = view ? roleOf(view, auth.user.id) : offlineRole;
+	if (view) saveSessionRole(auth.user.id, sessionId, role);
 	const session = openSession({ sessionId, token: auth.token, user: auth.user });
 	await session.whenLocalLoaded;
 	if (!root.isConnected) {
