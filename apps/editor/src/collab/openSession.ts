@@ -57,6 +57,9 @@ export interface OpenSession {
 	destroy(): void;
 }
 
+/** How often a session made offline retries registering while the server stays unreachable. */
+const REGISTER_RETRY_MS = 10_000;
+
 export function collabUrl(sessionId: string, location: Pick<Location, "protocol" | "host">): string {
 	const scheme = location.protocol === "https:" ? "wss" : "ws";
 	return `${scheme}://${location.host}/collab/${encodeURIComponent(sessionId)}`;
@@ -152,6 +155,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 
 	let destroyed = false;
 	let loaded = false;
+	let retryTimer: ReturnType<typeof setTimeout> | undefined;
 	const whenLocalLoaded = local.whenLoaded.catch((e: unknown) => {
 		// No IndexedDB (private mode, quota): work online only.
 		console.error("local copy unavailable", e);
@@ -165,6 +169,12 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 				socket = "disconnected";
 				lostConnection = true;
 				emit();
+				// The browser may think it is online while the server is unreachable: no
+				// "online" event will come, so try again on a timer too.
+				retryTimer ??= setTimeout(() => {
+					retryTimer = undefined;
+					void connectWhenRegistered();
+				}, REGISTER_RETRY_MS);
 				return;
 			}
 			notOnServer = false;
@@ -199,6 +209,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		},
 		destroy() {
 			destroyed = true;
+			clearTimeout(retryTimer);
 			window.removeEventListener("online", onOnline);
 			setSessionConnectionDown(false);
 			listeners.clear();
