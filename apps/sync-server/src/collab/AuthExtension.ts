@@ -1,4 +1,10 @@
-import type { beforeHandleAwarenessPayload, Extension, Hocuspocus, onAuthenticatePayload } from "@hocuspocus/server";
+import type {
+	beforeHandleAwarenessPayload,
+	beforeHandleMessagePayload,
+	Extension,
+	Hocuspocus,
+	onAuthenticatePayload,
+} from "@hocuspocus/server";
 import { tokenFromCookieHeader, userForToken } from "../auth/requestAuth.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { Db } from "../db/database.ts";
@@ -6,6 +12,7 @@ import { isSessionId } from "../sessions/sessionIds.ts";
 import { type Role, roleOf } from "../sessions/sessionRepository.ts";
 import { AccessRevoked, TokenRevoked } from "./closeEvents.ts";
 import { type CollabContext, isCollabContext } from "./collabContext.ts";
+import { checkIncomingMessage } from "./updateGuard.ts";
 
 /**
  * Largest awareness state one client may publish (RELIABILITY 19): a name, a colour and a
@@ -53,6 +60,11 @@ export class AuthExtension implements Extension {
 		if (!role) throw new Error("Not a participant of this session");
 		connectionConfig.readOnly = role === "viewer";
 		return { user: { id: user.id, username: user.username }, tokenVersion: user.tokenVersion, role };
+	}
+
+	/** Refuse malformed or decoder-stalling updates before they reach the document (RELIABILITY 15). */
+	async beforeHandleMessage({ update, document }: beforeHandleMessagePayload): Promise<void> {
+		checkIncomingMessage(document, update);
 	}
 
 	/** Drop oversized awareness states before they are applied or broadcast. */

@@ -4,6 +4,10 @@ import type { CloseEvent } from "@hocuspocus/common";
 export const TokenRevoked: CloseEvent = Object.freeze({ code: 4401, reason: "Token revoked" });
 export const AccessRevoked: CloseEvent = Object.freeze({ code: 4403, reason: "Access revoked" });
 export const ServerShuttingDown: CloseEvent = Object.freeze({ code: 1012, reason: "Server restarting" });
+/** A sync message or Yjs update that does not decode (random bytes, truncated, garbage). */
+export const MalformedUpdate: CloseEvent = Object.freeze({ code: 4400, reason: "Malformed document update" });
+/** A well-formed update whose cost would stall the server (e.g. thousands of clients with missing history). */
+export const UpdateTooCostly: CloseEvent = Object.freeze({ code: 4422, reason: "Document update refused" });
 /** A call signal over the per-message cap (the HTTP 413 analogue). */
 export const SignalTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Call signal too large" });
 /** Call signals kept coming after a full bucket's worth of drops (the HTTP 429 analogue). */
