@@ -115,13 +115,20 @@ describe("offline editing and merge on reconnect", () => {
 		const carol = await registerAccount(server.url, "carol");
 		const dave = await registerAccount(server.url, "dave");
 		const page = await pageFor(carol);
+		await createSession(server.url, carol.token, { title: "Made at home" });
 		await page.goto(`${server.url}/`);
 		await shellCached(page);
-		await expect.poll(() => page.getByRole("status").first().textContent(), SLOW).toMatch(/No sessions yet/);
+		await expect.poll(() => page.getByRole("link", { name: "Made at home" }).count(), SLOW).toBe(1);
 
 		await page.context().setOffline(true);
 		await page.reload();
-		await expect.poll(() => page.getByRole("button", { name: "New session" }).count(), SLOW).toBe(1);
+		// The list the server gave last time, read from the device.
+		await expect
+			.poll(() => page.getByText("Offline: showing the sessions saved on this device.").count(), SLOW)
+			.toBe(1);
+		expect(await page.getByRole("link", { name: "Made at home" }).count()).toBe(1);
+		// The profile is kept too: the page knows who is signed in.
+		expect(await page.locator(".topbar").textContent()).toContain(carol.username);
 		await page.getByLabel("Title").fill("Made on a train");
 		await page.getByLabel("Language").selectOption("javascript");
 		await page.getByRole("button", { name: "New session" }).click();
