@@ -27,13 +27,14 @@ const BIG_DOC_BYTES = 1_000_000;
 const READY_TIMEOUT_MS = 60_000;
 /** Keystrokes before measuring: the first ones pay for JIT warm-up and the first scroll. */
 const WARMUP_KEYS = 10;
-/** A newline every this many characters keeps lines short, like code. */
-const LINE_CHARS = 40;
 
 export interface LoadRun {
 	readonly page: PageName;
 	readonly cold: number;
 	readonly warm: number;
+	/** When the page made its collaboration WebSocket (ms since navigation start). */
+	readonly coldSocket: number;
+	readonly warmSocket: number;
 	/** Whether the warm navigation was answered by a service worker. */
 	readonly warmFromServiceWorker: boolean;
 }
@@ -65,6 +66,7 @@ export interface EditorChecks {
 declare global {
 	interface Window {
 		__benchReadyAt?: number;
+		__benchSocketAt?: number;
 		__benchLatencies?: number[];
 	}
 }
@@ -82,6 +84,14 @@ function readyDetector(marker: string): void {
 		if (document.querySelector(".badge.connection")?.textContent !== "Live") return false;
 		return content.querySelector(".cm-line")?.textContent?.includes(marker) ?? false;
 	};
+	// When the page opens its collaboration socket: what comes before it is the page's own startup.
+	const NativeWebSocket = window.WebSocket;
+	window.WebSocket = new Proxy(NativeWebSocket, {
+		construct(target, args: [string | URL, (string | string[])?]) {
+			window.__benchSocketAt ??= performance.now();
+			return new target(...args);
+		},
+	});
 	const observer = new MutationObserver(() => {
 		if (window.__benchReadyAt === undefined && isReady()) {
 			window.__benchReadyAt = performance.now();
@@ -104,11 +114,10 @@ function bigDocument(): string {
 	return `${MARKER}\n${block.repeat(Math.ceil(BIG_DOC_BYTES / block.length))}`;
 }
 
+/** `count` keys: lines like `total = alpha + beta * gamma - delta`, so Enter indents the same on both pages. */
 function keystrokes(count: number): string {
-	const words = "total = alpha + beta * gamma - delta ";
-	let out = "";
-	for (let i = 0; i < count; i++) out += (i + 1) % LINE_CHARS === 0 ? "\n" : words[i % words.length];
-	return out;
+	const line = "total = alpha + beta * gamma - delta\n";
+	return line.repeat(Math.ceil(count / line.length)).slice(0, count);
 }
 
 class Bench {
@@ -146,10 +155,15 @@ class Bench {
 	}
 
 	/** Navigate and wait until editable and synced; returns ms from navigation start. */
-	async openReady(tab: Page, url: string): Promise<number> {
+	async openReady(tab: Page, url: string): Promise<{ ready: number; socket: number }> {
+		// Through about:blank, so a second visit is a new document even when only the hash would match.
+		if (tab.url() !== "about:blank") await tab.goto("about:blank");
 		await tab.goto(url, { waitUntil: "commit" });
 		await tab.waitForFunction(() => window.__benchReadyAt !== undefined, null, { timeout: READY_TIMEOUT_MS });
-		return (await tab.evaluate(() => window.__benchReadyAt)) as number;
+		return tab.evaluate(() => ({
+			ready: window.__benchReadyAt ?? Number.NaN,
+			socket: window.__benchSocketAt ?? Number.NaN,
+		}));
 	}
 
 	/** One cold load (fresh context) then one warm load (second navigation in it). */
@@ -163,7 +177,7 @@ class Bench {
 					collectJs.add(new URL(response.url()).pathname);
 			};
 			tab.on("response", onResponse);
-			const cold = await this.openReady(tab, this.url(page, sessionId));
+			const { ready: cold, socket: coldSocket } = await this.openReady(tab, this.url(page, sessionId));
 			tab.off("response", onResponse);
 			// Let Tandem's service worker finish installing (precaching the shell) before the warm load.
 			await tab.evaluate(async () => {
@@ -172,9 +186,9 @@ class Bench {
 				if (registrations.length === 0) return;
 				await navigator.serviceWorker.ready;
 			});
-			const warm = await this.openReady(tab, this.url(page, sessionId));
+			const { ready: warm, socket: warmSocket } = await this.openReady(tab, this.url(page, sessionId));
 			const warmFromServiceWorker = await tab.evaluate(() => Boolean(navigator.serviceWorker?.controller));
-			return { page, cold, warm, warmFromServiceWorker };
+			return { page, cold, warm, coldSocket, warmSocket, warmFromServiceWorker };
 		} finally {
 			await context.close();
 		}
@@ -361,10 +375,19 @@ function render(checks: EditorChecks, opts: { smoke: boolean }): string {
 			]),
 		),
 		"",
-		`**Navigation → editable, synced editor** (median of ${t.loads.length} runs each, ms since navigation start). *Ready* means: \`.cm-content\` has contenteditable="true", its first line shows the text seeded on the server, and the connection badge reads "Live" (the provider reported synced). Detected by a MutationObserver injected before any page script. *Cold*: fresh browser context, empty cache, no service worker. *Warm*: a second navigation in the same context, after Tandem's service worker (if registered) is active.`,
+		`**Navigation → editable, synced editor** (median of ${t.loads.length} runs each, ms since navigation start). *Ready* means: \`.cm-content\` has contenteditable="true", its first line shows the text seeded on the server, and the connection badge reads "Live" (the provider reported synced). Detected by a MutationObserver injected before any page script, which also notes when the page constructs its WebSocket (*socket made at*, median): everything before it is the page's own start-up, everything after is connecting, authenticating and syncing. *Cold*: fresh browser context, empty cache, no service worker. *Warm*: a second navigation in the same context, after Tandem's service worker (if registered) is active.`,
 		"",
 		table(
-			["page", "cold p50 (ms)", "cold min–max", "warm p50 (ms)", "warm min–max", "warm served from"],
+			[
+				"page",
+				"cold p50 (ms)",
+				"cold min–max",
+				"cold: socket made at",
+				"warm p50 (ms)",
+				"warm min–max",
+				"warm: socket made at",
+				"warm served from",
+			],
 			[t, m].map((x) => {
 				const cold = x.loads.map((l) => l.cold);
 				const warm = x.loads.map((l) => l.warm);
@@ -372,8 +395,10 @@ function render(checks: EditorChecks, opts: { smoke: boolean }): string {
 					x.loads[0]?.page ?? "?",
 					fmt(median(cold)),
 					`${fmt(Math.min(...cold))}–${fmt(Math.max(...cold))}`,
+					fmt(median(x.loads.map((l) => l.coldSocket))),
 					fmt(median(warm)),
 					`${fmt(Math.min(...warm))}–${fmt(Math.max(...warm))}`,
+					fmt(median(x.loads.map((l) => l.warmSocket))),
 					warmSource(x.loads),
 				];
 			}),
