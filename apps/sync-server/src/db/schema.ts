@@ -1,4 +1,4 @@
-import { customType, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /** Yjs state as Postgres bytea, always handed out as a plain Uint8Array (SPEC CS6). */
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -59,3 +59,60 @@ export const serverSecrets = pgTable("server_secrets", {
 	value: text("value").notNull(),
 	createdAt: stamp("created_at"),
 });
+
+/** One finished run (POST /execute-code or /submit-code), keyed by its submission (job) id. */
+export const executionResults = pgTable(
+	"execution_results",
+	{
+		id: text("id").primaryKey(),
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		language: text("language").notNull(),
+		status: text("status").notNull(),
+		output: text("output").notNull(),
+		error: text("error").notNull(),
+		exitCode: integer("exit_code"),
+		executionTimeMs: integer("execution_time_ms").notNull(),
+		memoryKb: integer("memory_kb"),
+		submittedById: text("submitted_by_id"),
+		submittedByName: text("submitted_by_name"),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [index("execution_results_session_id_idx").on(t.sessionId, t.createdAt)],
+);
+
+/** Tests only the owner sees; they never enter the shared document. */
+export const hiddenTests = pgTable(
+	"hidden_tests",
+	{
+		id: text("id").primaryKey(),
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		name: text("name").notNull(),
+		stdin: text("stdin").notNull(),
+		expected: text("expected").notNull(),
+		position: integer("position").notNull(),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [index("hidden_tests_session_id_idx").on(t.sessionId, t.position)],
+);
+
+/**
+ * One POST /run-tests: the cases judged (a snapshot taken at submission, so any node can judge
+ * the verdict when the queue reports it) and, once done, the full unredacted verdicts.
+ */
+export const testRuns = pgTable(
+	"test_runs",
+	{
+		id: text("id").primaryKey(),
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		cases: jsonb("cases").notNull(),
+		report: jsonb("report"),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [index("test_runs_session_id_idx").on(t.sessionId, t.createdAt)],
+);

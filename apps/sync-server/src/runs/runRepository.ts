@@ -1,0 +1,59 @@
+import { and, desc, eq } from "drizzle-orm";
+import type { Db } from "../db/database.ts";
+import { executionResults } from "../db/schema.ts";
+import type { ExecutionResult } from "./executionResult.ts";
+
+type Row = typeof executionResults.$inferSelect;
+
+function toResult(row: Row): ExecutionResult {
+	return {
+		id: row.id,
+		sessionId: row.sessionId,
+		output: row.output,
+		error: row.error,
+		executionTime: row.executionTimeMs,
+		status: row.status,
+		exitCode: row.exitCode,
+		...(row.memoryKb !== null ? { memoryKb: row.memoryKb } : {}),
+		language: row.language,
+		createdAt: row.createdAt.toISOString(),
+		...(row.submittedById ? { submittedBy: { id: row.submittedById, name: row.submittedByName ?? "" } } : {}),
+	};
+}
+
+/** Store a finished run once: every node stores every verdict, the first insert wins. */
+export async function insertExecutionResult(db: Db, result: ExecutionResult): Promise<void> {
+	await db
+		.insert(executionResults)
+		.values({
+			id: result.id,
+			sessionId: result.sessionId,
+			language: result.language,
+			status: result.status,
+			output: result.output,
+			error: result.error,
+			exitCode: result.exitCode,
+			executionTimeMs: result.executionTime,
+			memoryKb: result.memoryKb ?? null,
+			submittedById: result.submittedBy?.id ?? null,
+			submittedByName: result.submittedBy?.name ?? null,
+			createdAt: new Date(result.createdAt),
+		})
+		.onConflictDoNothing();
+}
+
+export async function findExecutionResult(db: Db, id: string): Promise<ExecutionResult | undefined> {
+	const rows = await db.select().from(executionResults).where(eq(executionResults.id, id)).limit(1);
+	return rows[0] ? toResult(rows[0]) : undefined;
+}
+
+/** A session's most recent runs, newest first. */
+export async function listExecutionResults(db: Db, sessionId: string, limit: number): Promise<ExecutionResult[]> {
+	const rows = await db
+		.select()
+		.from(executionResults)
+		.where(and(eq(executionResults.sessionId, sessionId)))
+		.orderBy(desc(executionResults.createdAt), desc(executionResults.id))
+		.limit(limit);
+	return rows.map(toResult);
+}

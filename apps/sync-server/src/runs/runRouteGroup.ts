@@ -1,0 +1,41 @@
+import { LANGUAGES } from "@tandem/crdt-schema";
+import type { RunQueue } from "@tandem/run-queue";
+import type { RouteGroup } from "../server.ts";
+import { registerTestRoutes } from "../testcases/testRoutes.ts";
+import { RunHub } from "./RunHub.ts";
+import { type InstalledLanguage, type RunAccess, registerRunRoutes } from "./runRoutes.ts";
+
+export interface RunRouteOptions {
+	/** The queue runners pull from; null when none is available (routes answer 503). */
+	readonly queue: RunQueue | null;
+	/** Why no runner is available, in words (shown in the 503). */
+	readonly unavailableReason?: string;
+	/** Installed toolchains; defaults to every known language with version "unknown" (runners elsewhere). */
+	readonly languages?: () => Promise<readonly InstalledLanguage[]>;
+	/** How long POST /execute-code and /run-tests wait for a verdict. */
+	readonly waitMs?: number;
+}
+
+/**
+ * Generous: a queued job waits behind others, and a test run is up to 100 inputs each with
+ * its own wall limit.
+ */
+const DEFAULT_WAIT_MS = 10 * 60_000;
+
+/** The runs and test-case route groups, sharing one subscription to `queue` per server. */
+export function runRouteGroup(options: RunRouteOptions): RouteGroup {
+	return (app, ctx) => {
+		const hub = options.queue ? new RunHub(ctx, options.queue) : null;
+		app.addHook("onClose", async () => hub?.close());
+		const access: RunAccess = {
+			hub,
+			unavailableReason:
+				options.unavailableReason ?? "No runner available: this server has no run queue configured (set REDIS_URL)",
+			languages:
+				options.languages ?? (async () => LANGUAGES.map((l) => ({ id: l.id, name: l.name, version: "unknown" }))),
+			waitMs: options.waitMs ?? DEFAULT_WAIT_MS,
+		};
+		registerRunRoutes(app, ctx, access);
+		registerTestRoutes(app, ctx, access);
+	};
+}

@@ -1,0 +1,124 @@
+import { type RunJob, RunQueueError, runJob } from "@tandem/run-queue";
+import type { FastifyInstance } from "fastify";
+import { nanoid } from "nanoid";
+import { z } from "zod";
+import { ApiError, parseInput } from "../http/errors.ts";
+import type { ServerContext } from "../server.ts";
+import { requireSessionRole } from "../sessions/sessionAccess.ts";
+import { toExecutionResult } from "./executionResult.ts";
+import { RUN_JOB_PREFIX, type RunHub } from "./RunHub.ts";
+import { findExecutionResult, insertExecutionResult, listExecutionResults } from "./runRepository.ts";
+import { checkSize, MAX_STDIN_BYTES, RUN_BODY_LIMIT_BYTES, resolveRunSource } from "./runSource.ts";
+
+/** A language whose toolchain is installed where the runners run. */
+export interface InstalledLanguage {
+	readonly id: string;
+	readonly name: string;
+	readonly version: string;
+}
+
+/** What the run routes need besides the server context. */
+export interface RunAccess {
+	/** Null when no runner can be reached; `unavailableReason` says why in words. */
+	readonly hub: RunHub | null;
+	readonly unavailableReason: string;
+	/** Installed toolchains (GET /languages). */
+	readonly languages: () => Promise<readonly InstalledLanguage[]>;
+	/** How long POST /execute-code and /run-tests wait for a verdict. */
+	readonly waitMs: number;
+}
+
+const runBody = z.object({
+	sessionId: z.string().min(1, "sessionId is required").max(256),
+	language: z.string().max(64).optional(),
+	code: z.string().optional(),
+	stdin: z.string().optional(),
+});
+
+const idParams = z.object({ id: z.string().min(1).max(128) });
+const sessionParams = z.object({ sessionId: z.string().max(256) });
+const RECENT_RUNS = 50;
+
+/** The hub, or 503 with the reason no runner is available. */
+export function requireHub(access: RunAccess): RunHub {
+	if (!access.hub) throw new ApiError("unavailable", access.unavailableReason);
+	return access.hub;
+}
+
+/** Map a queue failure while waiting for a verdict to a 503 with words. */
+export function queueFailure(e: unknown): never {
+	if (e instanceof RunQueueError && (e.code === "job_failed" || e.code === "timeout" || e.code === "closed")) {
+		throw new ApiError("unavailable", `The run did not finish: ${e.message}`, { cause: e });
+	}
+	throw e;
+}
+
+/**
+ * POST /execute-code, POST /submit-code, GET /submissions/{id}, GET /session/{id}/runs,
+ * GET /languages. Every participant may run, viewers included: a run reads the document,
+ * it never changes it.
+ */
+export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, access: RunAccess): void {
+	async function prepare(request: Parameters<typeof ctx.requireUser>[0]): Promise<RunJob> {
+		const user = await ctx.requireUser(request);
+		const body = parseInput(runBody, request.body);
+		const { session } = await requireSessionRole(ctx, request, body.sessionId);
+		requireHub(access);
+		const { language, code } = await resolveRunSource(ctx, session, body);
+		const stdin = body.stdin ?? "";
+		checkSize("stdin", stdin, MAX_STDIN_BYTES);
+		return {
+			id: `${RUN_JOB_PREFIX}${nanoid(24)}`,
+			sessionId: session.id,
+			language,
+			code,
+			inputs: [{ id: "stdin", stdin }],
+			submittedBy: { id: user.id, name: user.username },
+			submittedAt: new Date().toISOString(),
+		};
+	}
+
+	app.post("/execute-code", { bodyLimit: RUN_BODY_LIMIT_BYTES }, async (request) => {
+		const job = await prepare(request);
+		const hub = requireHub(access);
+		const verdict = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch(queueFailure);
+		const result = toExecutionResult(verdict, job.submittedBy);
+		await insertExecutionResult(ctx.db, result);
+		return result;
+	});
+
+	app.post("/submit-code", { bodyLimit: RUN_BODY_LIMIT_BYTES }, async (request, reply) => {
+		const job = await prepare(request);
+		await requireHub(access).submit(job);
+		reply.status(202);
+		return { submissionId: job.id };
+	});
+
+	app.get("/submissions/:id", async (request) => {
+		const user = await ctx.requireUser(request);
+		const { id } = parseInput(idParams, request.params);
+		const stored = await findExecutionResult(ctx.db, id);
+		const sessionId = stored?.sessionId ?? access.hub?.jobSession(id);
+		if (!sessionId) throw new ApiError("not_found", "No such submission");
+		await requireSessionRole(ctx, request, sessionId);
+		void user;
+		if (stored) return { status: "done", result: stored };
+		const status = await access.hub?.queue.status(id);
+		if (!status) throw new ApiError("not_found", "No such submission");
+		if (status.state === "done" && status.result) {
+			return { status: "done", result: toExecutionResult(status.result) };
+		}
+		return { status: status.state, ...(status.error ? { error: status.error } : {}) };
+	});
+
+	app.get("/session/:sessionId/runs", async (request) => {
+		const { sessionId } = parseInput(sessionParams, request.params);
+		await requireSessionRole(ctx, request, sessionId);
+		return { runs: await listExecutionResults(ctx.db, sessionId, RECENT_RUNS) };
+	});
+
+	app.get("/languages", async () => {
+		if (!access.hub) throw new ApiError("unavailable", access.unavailableReason);
+		return access.languages();
+	});
+}
