@@ -1,6 +1,8 @@
 import { mountCall } from "../call/mountCall.ts";
 import type { OpenSession } from "../collab/openSession.ts";
 import type { CodeEditor } from "../editor/createEditor.ts";
+import { mountRunPanel } from "../run/mountRunPanel.ts";
+import { mountTestsPanel } from "../tests/mountTestsPanel.ts";
 
 /** Containers on the session page that feature panels render into. */
 export interface SessionSlots {
@@ -36,4 +38,4 @@ function callPanel(context: SessionPanelContext): () => void {
 }
 
 /** The panels of the session page, in mount order. Add a feature's panel here. */
-export const SESSION_PANELS: readonly SessionPanel[] = [callPanel];
+export const SESSION_PANELS: readonly SessionPanel[] = [mountRunPanel, mountTestsPanel, callPanel];
