@@ -1,26 +1,122 @@
 import { SkipFurtherHooksError } from "@hocuspocus/common";
 import { type Configuration, Redis } from "@hocuspocus/extension-redis";
-import type { onStoreDocumentPayload } from "@hocuspocus/server";
+import type {
+	afterLoadDocumentPayload,
+	afterUnloadDocumentPayload,
+	Document,
+	onStoreDocumentPayload,
+} from "@hocuspocus/server";
+
+// Redlock with retryCount 0 fails at once while another node holds the lock; the holder's store
+// takes well under the lock's lifetime, so a few waits of one lifetime each see it released.
+const LOCK_ATTEMPTS = 3;
+// After a reconnect ioredis re-subscribes asynchronously; a second announcement a moment later
+// reaches peers whose subscriptions came back after the first one.
+const RESYNC_REPEAT_MS = 1000;
 
 /**
- * The Hocuspocus Redis extension, with one change: when another node holds the store
- * lock, this node's store is retried after the lock's lifetime instead of dropped, because
- * edits made on this node are stored only by this node (updates that arrive over Redis
- * skip the store hooks). Stores merge into the stored state, so retrying is safe.
+ * The Hocuspocus Redis extension with two changes for nodes that lose Redis (RELIABILITY 33):
+ *
+ * - A store never gives up. Upstream, a lock it cannot take (held elsewhere, or Redis down)
+ *   throws SkipFurtherHooksError, and Hocuspocus then unloads the document without storing
+ *   it: edits made on this node while Redis is down would be lost. Here the store waits for
+ *   the lock a few times and then stores without it, which is safe because stores merge into
+ *   the stored state (the lock only saves duplicate work).
+ * - A document opened while Redis is down loads at once (upstream waits for a subscription that
+ *   cannot happen, and the load fails after ioredis gives up); it subscribes when Redis returns.
+ * - When Redis comes back, every open document announces its state vector (sync step 1), so
+ *   peers answer with what this node lacks and ask for what they lack: nodes that edited
+ *   apart converge even if nobody types again.
  */
 export class RedisSync extends Redis {
-	override async onStoreDocument(payload: onStoreDocumentPayload): Promise<void> {
-		try {
-			await super.onStoreDocument(payload);
-		} catch (e: unknown) {
-			if (e instanceof SkipFurtherHooksError) {
-				const { instance, document } = payload;
-				setTimeout(() => {
-					if (instance.documents.get(document.name) === document) void instance.storeDocumentHooks(document, payload);
-				}, this.configuration.lockTimeout).unref();
-			}
-			throw e;
+	private lostRedis = false;
+	/** Documents loaded while Redis was down, not yet subscribed to their channel. */
+	private readonly unsubscribed = new Set<string>();
+
+	constructor(configuration: Partial<Configuration>) {
+		super(configuration);
+		this.pub.on("close", () => this.markLost());
+		// ioredis reconnects on its own; without a listener each failed attempt is an "Unhandled error event".
+		for (const client of [this.pub, this.sub]) client.on("error", (e: unknown) => this.logRedisError(e));
+		this.sub.on("ready", () => {
+			if (!this.lostRedis) return;
+			this.lostRedis = false;
+			this.loggedOutage = false;
+			this.subscribeDeferred();
+			this.resyncAll();
+			setTimeout(() => this.resyncAll(), RESYNC_REPEAT_MS).unref();
+		});
+	}
+
+	private markLost(): void {
+		this.lostRedis = true;
+	}
+
+	private loggedOutage = false;
+	private logRedisError(e: unknown): void {
+		// One line per outage, not one per reconnect attempt.
+		if (this.loggedOutage && this.lostRedis) return;
+		this.loggedOutage = true;
+		console.error(
+			JSON.stringify({ level: "error", msg: "redis unavailable; editing continues on this node", err: String(e) }),
+		);
+	}
+
+	override async afterLoadDocument(payload: afterLoadDocumentPayload): Promise<void> {
+		if (this.sub.status === "ready") return super.afterLoadDocument(payload);
+		this.unsubscribed.add(payload.documentName);
+	}
+
+	override async afterUnloadDocument(payload: afterUnloadDocumentPayload): Promise<void> {
+		if (!payload.instance.documents.has(payload.documentName)) this.unsubscribed.delete(payload.documentName);
+		return super.afterUnloadDocument(payload);
+	}
+
+	private subscribeDeferred(): void {
+		for (const name of this.unsubscribed) {
+			this.unsubscribed.delete(name);
+			if (!this.instance?.documents.has(name)) continue;
+			// The channel name upstream's (TS-private) subKey() gives a document.
+			this.sub.subscribe(`${this.configuration.prefix}:${name}`).catch((e: unknown) => {
+				this.unsubscribed.add(name);
+				console.error(JSON.stringify({ level: "warn", msg: "redis subscribe failed", name, err: String(e) }));
+			});
 		}
+	}
+
+	/** Publish sync step 1 of every open document (upstream's own publisher, TS-private there). */
+	resyncAll(): void {
+		if (!this.instance) return;
+		const publisher = this as unknown as {
+			publishFirstSyncStep(name: string, document: Document): Promise<unknown>;
+		};
+		for (const [name, document] of this.instance.documents) {
+			publisher.publishFirstSyncStep(name, document).catch((e: unknown) => {
+				console.error(JSON.stringify({ level: "warn", msg: "redis resync publish failed", name, err: String(e) }));
+			});
+		}
+	}
+
+	override async onStoreDocument(payload: onStoreDocumentPayload): Promise<void> {
+		for (let attempt = 1; attempt <= LOCK_ATTEMPTS; attempt++) {
+			// While Redis is unreachable the lock command would sit in ioredis's offline queue.
+			if (this.pub.status !== "ready") break;
+			try {
+				await super.onStoreDocument(payload);
+				return;
+			} catch (e: unknown) {
+				if (!(e instanceof SkipFurtherHooksError)) break;
+				if (attempt < LOCK_ATTEMPTS) await new Promise((r) => setTimeout(r, this.configuration.lockTimeout));
+			}
+		}
+		console.error(
+			JSON.stringify({
+				level: "warn",
+				msg: "storing without the redis lock",
+				documentName: payload.documentName,
+				redis: this.pub.status,
+			}),
+		);
 	}
 }
 
