@@ -91,9 +91,23 @@ function pinnedSessionId(request: Request | undefined): string | null {
 	}
 }
 
+/** Stateless message type telling one connection its role changed. */
+export const ACCESS_MESSAGE_TYPE = "access";
+
+/**
+ * Sent to each affected connection only, when its role changes while connected:
+ * `{"type":"access","role":"viewer"}` (the editor switches to read-only) or `"editor"` (back to editing).
+ */
+export interface AccessMessage {
+	type: typeof ACCESS_MESSAGE_TYPE;
+	role: Role;
+}
+
 /**
  * Apply a role change to this node's open sockets of that user on that session:
- * a viewer becomes read-only in place, a removed participant is disconnected (RELIABILITY 20).
+ * a viewer becomes read-only in place and is told so with an AccessMessage, a removed
+ * participant is disconnected (RELIABILITY 20). Called by the routes for changes made on
+ * this node and by AccessWatcher for changes made on others.
  */
 export function applyRoleToConnections(
 	hocuspocus: Hocuspocus,
@@ -110,8 +124,11 @@ export function applyRoleToConnections(
 			connection.close(AccessRevoked);
 			continue;
 		}
+		if (context.role === role) continue;
 		context.role = role;
 		connection.readOnly = role === "viewer";
+		const message: AccessMessage = { type: ACCESS_MESSAGE_TYPE, role };
+		connection.sendStateless(JSON.stringify(message));
 	}
 }
 
