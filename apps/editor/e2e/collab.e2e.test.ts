@@ -3,7 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newAccount, registerAccount, signUpThroughPage, type TestAccount } from "./support/accounts.ts";
+import {
+	newAccount,
+	registerAccount,
+	signUpThroughPage,
+	type TestAccount,
+	useAccountInPage,
+} from "./support/accounts.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { buildEditor, REPO_ROOT } from "./support/editorBuild.ts";
 import { type RunningServer, startSyncServer } from "./support/syncServer.ts";
@@ -187,6 +193,30 @@ describe("two people editing one session in the browser", () => {
 		await expect.poll(() => editorContent(page).textContent()).toContain("print('from bob')");
 		expect(await editorContent(page).getAttribute("contenteditable")).toBe("false");
 		expect(await page.getByLabel("Language").isDisabled()).toBe(true);
+	});
+
+	it("turns an open editor read-only when the owner downgrades them to viewer (RELIABILITY 20)", async () => {
+		const carol = await registerAccount(server.url, "carol");
+		const invite = async (role: "editor" | "viewer") => {
+			await alicePage.getByRole("button", { name: "Share" }).click();
+			await alicePage.getByLabel("Username or email").fill(carol.username);
+			await alicePage.getByLabel("Role").selectOption(role);
+			await alicePage.getByRole("button", { name: "Invite" }).click();
+			await expect
+				.poll(() => alicePage.locator(".invite-status").textContent())
+				.toBe(`Invited ${carol.username} as ${role}.`);
+			await alicePage.getByRole("button", { name: "Close" }).click();
+		};
+		await invite("editor");
+		const page = await newPage();
+		await useAccountInPage(page, server.url, carol);
+		await page.goto(sessionUrl);
+		await expect.poll(() => page.locator(".badge.connection").textContent(), { timeout: 20_000 }).toBe("Live");
+		expect(await editorContent(page).getAttribute("contenteditable")).toBe("true");
+
+		await invite("viewer");
+		await expect.poll(() => page.locator(".badge.read-only").isVisible(), { timeout: 10_000 }).toBe(true);
+		expect(await editorContent(page).getAttribute("contenteditable")).toBe("false");
 	});
 
 	it("fits a phone screen without horizontal scrolling", async () => {

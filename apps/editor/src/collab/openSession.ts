@@ -2,6 +2,7 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/pro
 import * as Y from "yjs";
 import { attachLocalDocument } from "../storage/localDocument.ts";
 import { isPendingSession, registerPendingSession } from "../storage/pendingSessions.ts";
+import { decodeAccessMessage } from "./accessMessage.ts";
 import { setSessionConnectionDown } from "./connectivity.ts";
 import { coversLocalChanges, decodeStoredMessage, type SyncState, syncState } from "./syncState.ts";
 import { userColor } from "./userColor.ts";
@@ -147,6 +148,13 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		const vector = decodeStoredMessage(payload);
 		if (vector) {
 			stored = vector;
+			emit();
+			return;
+		}
+		// A downgrade while connected: the server already drops this connection's edits.
+		const role = decodeAccessMessage(payload);
+		if (role) {
+			readOnly = role === "viewer";
 			emit();
 		}
 	});
