@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { BullRunQueue } from "@tandem/run-queue";
 import { nanoid } from "nanoid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRouteGroup } from "../src/runs/runRouteGroup.ts";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
+import { startRunner } from "./support/runnerProcess.ts";
 import {
 	api,
 	createSession,
@@ -17,7 +16,6 @@ import {
 } from "./support/testServer.ts";
 
 // A real runner process (the scale-out role) pulls from BullMQ under a prefix of this file's own.
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const PREFIX = `runs-test-${nanoid(8)}`;
 
 let runner: ChildProcess;
@@ -29,27 +27,8 @@ let viewer: Awaited<ReturnType<typeof registerUser>>;
 let stranger: Awaited<ReturnType<typeof registerUser>>;
 let sessionId: string;
 
-function startRunner(): Promise<ChildProcess> {
-	const child = spawn(process.execPath, ["apps/runner/src/main.ts"], {
-		cwd: ROOT,
-		env: { ...process.env, REDIS_URL: TEST_REDIS_URL, RUN_QUEUE_PREFIX: PREFIX, RUNNER_CONCURRENCY: "2" },
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	let log = "";
-	child.stderr?.on("data", (d: Buffer) => {
-		log += d.toString();
-	});
-	return new Promise((resolve, reject) => {
-		child.stdout?.on("data", (d: Buffer) => {
-			log += d.toString();
-			if (log.includes("runner: pulling jobs")) resolve(child);
-		});
-		child.once("exit", (code) => reject(new Error(`runner exited with ${code}:\n${log}`)));
-	});
-}
-
 beforeAll(async () => {
-	runner = await startRunner();
+	runner = await startRunner(TEST_REDIS_URL, PREFIX);
 	queue = new BullRunQueue({ redisUrl: TEST_REDIS_URL, prefix: PREFIX });
 	s = await startTestServer({}, { routes: [runRouteGroup({ queue })] });
 	noQueue = await startTestServer(

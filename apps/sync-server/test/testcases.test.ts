@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { addTest, readTests } from "@tandem/crdt-schema";
 import { BullRunQueue } from "@tandem/run-queue";
 import { nanoid } from "nanoid";
@@ -8,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { runRouteGroup } from "../src/runs/runRouteGroup.ts";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
+import { startRunner } from "./support/runnerProcess.ts";
 import {
 	api,
 	createSession,
@@ -18,7 +17,6 @@ import {
 	TEST_REDIS_URL,
 } from "./support/testServer.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const PREFIX = `tests-test-${nanoid(8)}`;
 const SECRET_NAME = "SECRET-NAME-q7";
 const SECRET_STDIN = "SECRET-STDIN-81";
@@ -31,25 +29,6 @@ let owner: Awaited<ReturnType<typeof registerUser>>;
 let editor: Awaited<ReturnType<typeof registerUser>>;
 let viewer: Awaited<ReturnType<typeof registerUser>>;
 let stranger: Awaited<ReturnType<typeof registerUser>>;
-
-function startRunner(): Promise<ChildProcess> {
-	const child = spawn(process.execPath, ["apps/runner/src/main.ts"], {
-		cwd: ROOT,
-		env: { ...process.env, REDIS_URL: TEST_REDIS_URL, RUN_QUEUE_PREFIX: PREFIX, RUNNER_CONCURRENCY: "2" },
-		stdio: ["ignore", "pipe", "pipe"],
-	});
-	let log = "";
-	child.stderr?.on("data", (d: Buffer) => {
-		log += d.toString();
-	});
-	return new Promise((resolve, reject) => {
-		child.stdout?.on("data", (d: Buffer) => {
-			log += d.toString();
-			if (log.includes("runner: pulling jobs")) resolve(child);
-		});
-		child.once("exit", (code) => reject(new Error(`runner exited with ${code}:\n${log}`)));
-	});
-}
 
 async function newSession(code: string, language = "python"): Promise<string> {
 	const session = await createSession(s.url, owner.token, { language, code });
@@ -70,7 +49,7 @@ const addTestVia = (token: string, sessionId: string, body: unknown) =>
 	api(s.url, "POST", `/session/${sessionId}/tests`, { token, body });
 
 beforeAll(async () => {
-	runner = await startRunner();
+	runner = await startRunner(TEST_REDIS_URL, PREFIX);
 	queue = new BullRunQueue({ redisUrl: TEST_REDIS_URL, prefix: PREFIX });
 	s = await startTestServer({}, { routes: [runRouteGroup({ queue })] });
 	owner = await registerUser(s.url, "towner");
