@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import path from "node:path";
-import { RUN_CGROUP_PREFIX } from "../sandbox/runCgroup.ts";
+import { isProcessAlive, RUN_CGROUP_PREFIX } from "../sandbox/runCgroup.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 // A cgroup whose last process was just killed refuses rmdir (EBUSY) for a moment.
@@ -19,15 +19,6 @@ function cgroupBases(): string[] {
 	return ["memory", "pids", "freezer", "cpuacct"]
 		.map((c) => path.join(CGROUP_ROOT, c, own.get(c) ?? "/"))
 		.filter((dir) => existsSync(dir));
-}
-
-function isAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (e: unknown) {
-		return (e as NodeJS.ErrnoException).code === "EPERM";
-	}
 }
 
 function killProcsOf(dir: string): void {
@@ -80,7 +71,7 @@ export async function sweepOrphanBoxes(): Promise<number> {
 	for (const entry of entries) {
 		if (!entry.startsWith(RUN_CGROUP_PREFIX) || entry.startsWith(own)) continue;
 		const pid = Number(/^(\d+)-/.exec(entry.slice(RUN_CGROUP_PREFIX.length))?.[1]);
-		if (!Number.isSafeInteger(pid) || isAlive(pid)) continue;
+		if (!Number.isSafeInteger(pid) || isProcessAlive(pid)) continue;
 		for (const base of bases) {
 			const dir = path.join(base, entry);
 			for (let attempt = 0; attempt < RMDIR_ATTEMPTS; attempt++) {

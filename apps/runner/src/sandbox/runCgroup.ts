@@ -91,7 +91,8 @@ export async function initCgroups(): Promise<void> {
 	}
 }
 
-function isAlive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists but is not ours). */
+export function isProcessAlive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;
@@ -111,7 +112,7 @@ async function sweepStaleRunCgroups(l: CgroupLayout): Promise<void> {
 		}
 		for (const entry of entries) {
 			const m = new RegExp(`^${RUN_CGROUP_PREFIX}(\\d+)-`).exec(entry);
-			if (!m || isAlive(Number(m[1]))) continue;
+			if (!m || isProcessAlive(Number(m[1]))) continue;
 			const dir = path.join(base, entry);
 			const procs = () => readProcs(path.join(dir, "cgroup.procs"));
 			await drainAndRemove(procs, () => killPids(procs()), [dir]).catch(() => {});
