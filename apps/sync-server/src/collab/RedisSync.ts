@@ -132,6 +132,9 @@ export function redisSyncConfig(url: string, prefix: string): Partial<Configurat
 			...(u.password ? { password: decodeURIComponent(u.password) } : {}),
 			...(u.protocol === "rediss:" ? { tls: {} } : {}),
 			db: Number(u.pathname.replace("/", "") || 0),
+			// During an outage commands wait for the reconnect instead of failing after 20 retries:
+			// upstream sends some without awaiting them, and those rejections would be unhandled.
+			maxRetriesPerRequest: null,
 		},
 	};
 }
