@@ -4,7 +4,7 @@ import { nanoid } from "nanoid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRouteGroup } from "../src/runs/runRouteGroup.ts";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
-import { startRunner } from "./support/runnerProcess.ts";
+import { startRunner, stopRunner } from "./support/runnerProcess.ts";
 import {
 	api,
 	createSession,
@@ -54,14 +54,7 @@ afterAll(async () => {
 	await s?.close();
 	await noQueue?.close();
 	await queue?.close();
-	if (runner && runner.exitCode === null) {
-		runner.kill("SIGTERM");
-		await new Promise((r) => runner.once("exit", r));
-	}
-	const redis = new (await import("ioredis")).Redis(TEST_REDIS_URL);
-	const keys = await redis.keys(`${PREFIX}:*`);
-	if (keys.length) await redis.del(...keys);
-	redis.disconnect();
+	await stopRunner(runner, TEST_REDIS_URL, PREFIX);
 });
 
 const exec = (token: string, body: unknown) => api(s.url, "POST", "/execute-code", { token, body });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { runRouteGroup } from "../src/runs/runRouteGroup.ts";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
-import { startRunner } from "./support/runnerProcess.ts";
+import { startRunner, stopRunner } from "./support/runnerProcess.ts";
 import {
 	api,
 	createSession,
@@ -61,14 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await s?.close();
 	await queue?.close();
-	if (runner && runner.exitCode === null) {
-		runner.kill("SIGTERM");
-		await new Promise((r) => runner.once("exit", r));
-	}
-	const redis = new (await import("ioredis")).Redis(TEST_REDIS_URL);
-	const keys = await redis.keys(`${PREFIX}:*`);
-	if (keys.length) await redis.del(...keys);
-	redis.disconnect();
+	await stopRunner(runner, TEST_REDIS_URL, PREFIX);
 });
 
 describe("test-case REST and the document", () => {

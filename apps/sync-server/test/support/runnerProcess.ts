@@ -26,3 +26,19 @@ export function startRunner(redisUrl: string, queuePrefix: string): Promise<Chil
 		child.once("exit", (code) => reject(new Error(`runner exited with ${code}:\n${log}`)));
 	});
 }
+
+/** SIGTERM a runner started by startRunner and wait for it to exit; remove its queue's Redis keys. */
+export async function stopRunner(
+	runner: ChildProcess | undefined,
+	redisUrl: string,
+	queuePrefix: string,
+): Promise<void> {
+	if (runner && runner.exitCode === null) {
+		runner.kill("SIGTERM");
+		await new Promise((r) => runner.once("exit", r));
+	}
+	const redis = new (await import("ioredis")).Redis(redisUrl);
+	const keys = await redis.keys(`${queuePrefix}:*`);
+	if (keys.length) await redis.del(...keys);
+	redis.disconnect();
+}
