@@ -282,6 +282,7 @@ export async function closeWarmBoxes(): Promise<void> {
 	await Promise.all(
 		all.map(async (box) => {
 			box.killTree();
+			await box.exit;
 			await box.cgroup.destroy();
 		}),
 	);

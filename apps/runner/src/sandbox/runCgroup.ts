@@ -30,6 +30,8 @@ interface CgroupLayout {
 }
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
+/** How long removal keeps killing and retrying before it reports a cgroup it could not remove. */
+const DRAIN_DEADLINE_MS = 15_000;
 /** Per-run cgroup directory names start with this, then the runner's pid. */
 export const RUN_CGROUP_PREFIX = "tandem-box-";
 
@@ -313,25 +315,31 @@ function createV2(l: CgroupLayout, name: string, limits: Pick<BoxLimits, "memory
 }
 
 async function drainAndRemove(pids: () => number[], killAll: () => void, dirs: readonly string[]): Promise<void> {
-	// Killed tasks leave the cgroup asynchronously; wait (bounded) before rmdir, which fails while any remain.
-	for (let attempt = 0; attempt < 200; attempt++) {
-		if (pids().length === 0) break;
-		killAll();
+	// Killed tasks leave the cgroup asynchronously, and rmdir fails (EBUSY) while any remain; on a loaded
+	// machine that can take seconds. Kill, wait, and retry the removal until a bounded deadline.
+	const deadline = performance.now() + DRAIN_DEADLINE_MS;
+	let remaining = [...dirs];
+	let lastError: unknown;
+	for (let attempt = 0; remaining.length > 0; attempt++) {
+		if (pids().length > 0) {
+			killAll();
+		} else {
+			remaining = remaining.filter((d) => {
+				try {
+					rmdirSync(d);
+					return false;
+				} catch (e: unknown) {
+					if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+					lastError = e;
+					return true;
+				}
+			});
+			if (remaining.length === 0) return;
+		}
+		if (performance.now() > deadline) break;
 		await sleep(attempt < 10 ? 2 : 20);
 	}
-	let lastError: unknown;
-	for (const d of dirs) {
-		for (let attempt = 0; attempt < 50; attempt++) {
-			try {
-				rmdirSync(d);
-				lastError = undefined;
-				break;
-			} catch (e: unknown) {
-				if ((e as NodeJS.ErrnoException).code === "ENOENT") break;
-				lastError = e;
-				await sleep(10);
-			}
-		}
+	if (remaining.length > 0) {
+		throw new Error(`runner: could not remove cgroup: ${String(lastError ?? `tasks left in ${remaining.join(", ")}`)}`);
 	}
-	if (lastError) throw new Error(`runner: could not remove cgroup: ${String(lastError)}`);
 }
