@@ -1,8 +1,13 @@
 import { IndexeddbPersistence } from "y-indexeddb";
-import type * as Y from "yjs";
+import * as Y from "yjs";
 
 /** Custom-store key under which the ids of clients that edited on this device are kept. */
 const LOCAL_CLIENTS_KEY = "localClients";
+
+/** localStorage key holding edits whose IndexedDB write had not committed when the page went away. */
+export function unsavedEditsKey(databaseName: string): string {
+	return `${databaseName}:unsaved`;
+}
 
 /** A session document kept on this device (IndexedDB through y-indexeddb). */
 export interface LocalDocument {
@@ -38,7 +43,9 @@ function clientList(value: unknown): number[] {
  * update is written. Attach before any network provider so local content comes first.
  */
 export function attachLocalDocument(doc: Y.Doc, userId: string, sessionId: string): LocalDocument {
-	const persistence = new IndexeddbPersistence(localDocumentName(userId, sessionId), doc);
+	const name = localDocumentName(userId, sessionId);
+	const persistence = new IndexeddbPersistence(name, doc);
+	const rescue = guardUncommittedEdits(doc, persistence, unsavedEditsKey(name));
 	// whenSynced never settles when IndexedDB cannot open (private mode, blocked): fail instead.
 	const opened = (persistence as unknown as { _db: Promise<unknown> })._db;
 	const whenLoaded = new Promise<void>((resolve, reject) => {
@@ -54,7 +61,85 @@ export function attachLocalDocument(doc: Y.Doc, userId: string, sessionId: strin
 	return {
 		whenLoaded,
 		whenClientsLoaded,
-		destroy: () => persistence.destroy(),
+		destroy: () => {
+			rescue.stop();
+			return persistence.destroy();
+		},
+	};
+}
+
+function toBase64(bytes: Uint8Array): string {
+	let binary = "";
+	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	return btoa(binary);
+}
+
+function fromBase64(text: string): Uint8Array {
+	return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/**
+ * An IndexedDB write still in flight when the page is reloaded or closed can be aborted, and with the
+ * network gone the edit would be nowhere. Every local update is kept until IndexedDB has committed it;
+ * on `pagehide` the ones still pending go to localStorage (synchronous), and the next visit applies
+ * them (a Yjs update applies idempotently, so a write that did commit after all costs nothing).
+ */
+function guardUncommittedEdits(doc: Y.Doc, persistence: IndexeddbPersistence, key: string): { stop(): void } {
+	const pending = new Map<number, Uint8Array>();
+	let seq = 0;
+	const confirm = (upTo: number) => {
+		const db = persistence.db;
+		if (!db) return; // Before the database opens, y-indexeddb stores the whole state on open.
+		try {
+			// y-indexeddb's read-write transaction for these updates was created before this one on the same
+			// store, so this one completes only after those committed.
+			const tx = db.transaction(["updates"], "readonly");
+			tx.objectStore("updates").count();
+			tx.oncomplete = () => {
+				for (const id of pending.keys()) if (id <= upTo) pending.delete(id);
+			};
+		} catch {
+			// Closing database: the pending edits stay for pagehide.
+		}
+	};
+	const onUpdate = (update: Uint8Array, origin: unknown) => {
+		if (origin === persistence) return;
+		pending.set(++seq, update);
+		confirm(seq);
+	};
+	const onPageHide = () => {
+		if (pending.size === 0) return;
+		try {
+			localStorage.setItem(key, toBase64(Y.mergeUpdates([...pending.values()])));
+		} catch {
+			// Storage full or unavailable: nothing more can be done synchronously.
+		}
+	};
+	doc.on("update", onUpdate);
+	addEventListener("pagehide", onPageHide);
+	void persistence.whenSynced.then(() => {
+		confirm(seq);
+		let saved: string | null = null;
+		try {
+			saved = localStorage.getItem(key);
+		} catch {
+			return;
+		}
+		if (saved === null) return;
+		try {
+			Y.applyUpdate(doc, fromBase64(saved), "tandem:rescued-edits");
+		} catch {
+			// A damaged copy: the document is unchanged.
+		}
+		// Now pending again until IndexedDB commits it (pagehide saves it anew if not).
+		localStorage.removeItem(key);
+	});
+	return {
+		stop() {
+			// The page stays: IndexedDB finishes the writes in flight (closing waits for them).
+			doc.off("update", onUpdate);
+			removeEventListener("pagehide", onPageHide);
+		},
 	};
 }
 
