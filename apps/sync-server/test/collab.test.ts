@@ -250,6 +250,25 @@ describe("collaboration", () => {
 		await eventually(() => closed);
 	});
 
+	it("closes a user's sockets when the password changes (RELIABILITY 27)", async () => {
+		const u = await registerUser(s.url, "rekey");
+		const session = await createSession(s.url, u.token);
+		const c = track(await connectClient(s.wsUrl, session.id, u.token));
+		let closed = false;
+		c.provider.on("close", () => {
+			closed = true;
+		});
+		const res = await api(s.url, "POST", "/change-password", {
+			token: u.token,
+			body: { currentPassword: u.password, newPassword: "another long passphrase 7" },
+		});
+		expect(res.status).toBe(200);
+		await eventually(() => closed);
+		// The new token opens the session again.
+		const again = track(await connectClient(s.wsUrl, session.id, res.body.token));
+		expect(again.provider.isSynced).toBe(true);
+	});
+
 	it("changes made through changeSessionDocument reach open editors, and GET /session follows the live document", async () => {
 		const u = await registerUser(s.url, "restwriter");
 		const session = await createSession(s.url, u.token, { code: "x", title: "old" });

@@ -205,6 +205,42 @@ describe("tokens", () => {
 		expect((await api(base, "GET", "/me", { token: again.body.token })).status).toBe(200);
 	});
 
+	it("changes the password: earlier tokens stop working, the answer carries a working one", async () => {
+		const u = await registerUser(base, "changer");
+		const newPassword = "a brand new passphrase 42";
+		const wrong = await api(base, "POST", "/change-password", {
+			token: u.token,
+			body: { currentPassword: "not my password", newPassword },
+		});
+		expect(wrong.status).toBe(403);
+		expect(wrong.body.error.message).toMatch(/current password/);
+		const weak = await api(base, "POST", "/change-password", {
+			token: u.token,
+			body: { currentPassword: u.password, newPassword: "short" },
+		});
+		expect(weak.status).toBe(400);
+		expect(weak.body.error.message).toMatch(/^newPassword must be at least/);
+		expect((await api(base, "POST", "/change-password", { token: u.token, body: {} })).status).toBe(400);
+		expect(
+			(await api(base, "POST", "/change-password", { body: { currentPassword: u.password, newPassword } })).status,
+		).toBe(401);
+		// Nothing changed so far.
+		expect((await api(base, "GET", "/me", { token: u.token })).status).toBe(200);
+
+		const changed = await api(base, "POST", "/change-password", {
+			token: u.token,
+			body: { currentPassword: u.password, newPassword },
+		});
+		expect(changed.status).toBe(200);
+		expect(JSON.stringify(changed.body)).not.toContain("passwordHash");
+		expect((await api(base, "GET", "/me", { token: u.token })).status).toBe(401);
+		expect((await api(base, "GET", "/me", { token: changed.body.token })).status).toBe(200);
+		const oldLogin = await api(base, "POST", "/login", { body: { username: u.user.username, password: u.password } });
+		expect(oldLogin.status).toBe(401);
+		const newLogin = await api(base, "POST", "/login", { body: { username: u.user.username, password: newPassword } });
+		expect(newLogin.status).toBe(200);
+	});
+
 	it("accepts the cookie, and refuses a cookie-carrying POST from a foreign origin", async () => {
 		const u = await registerUser(base, "cookie");
 		const cookie = `tandem_token=${u.token}`;

@@ -6,7 +6,15 @@ import type { ServerContext } from "../server.ts";
 import type { LoginThrottle } from "./LoginThrottle.ts";
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyDummy, verifyPassword } from "./passwords.ts";
 import { TOKEN_COOKIE } from "./requestAuth.ts";
-import { bumpTokenVersion, findUserByLogin, insertUser, publicUser, takenField, type UserRow } from "./users.ts";
+import {
+	bumpTokenVersion,
+	changePasswordHash,
+	findUserByLogin,
+	insertUser,
+	publicUser,
+	takenField,
+	type UserRow,
+} from "./users.ts";
 
 const registerBody = z.object({
 	username: z
@@ -35,7 +43,12 @@ async function issue(ctx: ServerContext, reply: FastifyReply, user: UserRow, sec
 	return { token, user: publicUser(user) };
 }
 
-/** POST /register, POST /login, POST /logout, GET /me. */
+const changePasswordBody = z.object({
+	currentPassword: z.string().min(1, "currentPassword is required").max(MAX_PASSWORD_LENGTH),
+	newPassword: z.string().max(MAX_PASSWORD_LENGTH, `newPassword must be at most ${MAX_PASSWORD_LENGTH} characters`),
+});
+
+/** POST /register, POST /login, POST /logout, POST /change-password, GET /me. */
 export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, throttle: LoginThrottle): void {
 	app.post("/register", async (request, reply) => {
 		const body = parseInput(registerBody, request.body);
@@ -82,6 +95,30 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 		closeUserConnections(ctx.hocuspocus, user.id);
 		reply.clearCookie(TOKEN_COOKIE, { path: "/" });
 		return { ok: true };
+	});
+
+	// Every earlier token stops working and this person's open sockets close (on other nodes within one
+	// access sweep); the answer carries a fresh token for this device.
+	app.post("/change-password", async (request, reply) => {
+		const user = await ctx.requireUser(request);
+		const body = parseInput(changePasswordBody, request.body);
+		const wait = throttle.check(user.username, request.ip);
+		if (wait > 0) {
+			throw new ApiError("rate_limited", "Too many password attempts; try again later", {
+				headers: { "retry-after": String(wait) },
+			});
+		}
+		if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
+			throttle.fail(user.username, request.ip);
+			throw new ApiError("forbidden", "The current password is wrong");
+		}
+		throttle.succeed(user.username, request.ip);
+		const problem = passwordProblem(body.newPassword);
+		if (problem) throw new ApiError("invalid_input", problem.replace(/^password/, "newPassword"));
+		const updated = await changePasswordHash(ctx.db, user.id, await hashPassword(body.newPassword));
+		if (!updated) throw new ApiError("unauthorized", "This account no longer exists");
+		closeUserConnections(ctx.hocuspocus, user.id);
+		return issue(ctx, reply, updated, request.protocol === "https");
 	});
 
 	app.get("/me", async (request) => {

@@ -62,6 +62,16 @@ export async function findUserByLogin(db: Db, login: string): Promise<UserRow | 
 }
 
 /** Bump the token version so every token issued before dies (logout, password change). */
+/** Replace the password hash and invalidate every token issued before (one statement). */
+export async function changePasswordHash(db: Db, userId: string, passwordHash: string): Promise<UserRow | undefined> {
+	const rows = await db
+		.update(users)
+		.set({ passwordHash, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: new Date() })
+		.where(eq(users.id, userId))
+		.returning();
+	return rows[0];
+}
+
 export async function bumpTokenVersion(db: Db, userId: string): Promise<void> {
 	await db
 		.update(users)
