@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+	api,
 	newAccount,
 	registerAccount,
 	signUpThroughPage,
@@ -234,6 +235,32 @@ describe("two people editing one session in the browser", () => {
 		);
 		expect(overflow).toBeLessThanOrEqual(0);
 		expect(await page.locator(".editor-pane").isVisible()).toBe(true);
+	});
+
+	it("changes the password from the session list; the old token stops working (RELIABILITY 27)", async () => {
+		const dana = await registerAccount(server.url, "dana");
+		await api<{ id: string }>(server.url, "POST", "/create-session", {}, dana.token);
+		const phone = await newPage();
+		await useAccountInPage(phone, server.url, dana);
+		await phone.goto(`${server.url}/`);
+		await phone.getByText("Account").click();
+		await phone.getByLabel("Current password").fill("not the password");
+		await phone.getByLabel("New password").fill("a fresh passphrase for dana");
+		await phone.getByRole("button", { name: "Change password" }).click();
+		await expect
+			.poll(() => phone.locator(".change-password [role=status]").textContent())
+			.toBe("The current password is wrong");
+		await phone.getByLabel("Current password").fill(dana.password);
+		await phone.getByLabel("New password").fill("a fresh passphrase for dana");
+		await phone.getByRole("button", { name: "Change password" }).click();
+		await expect
+			.poll(() => phone.locator(".change-password [role=status]").textContent())
+			.toBe("Password changed. Other devices have been signed out.");
+
+		// The old token is refused; the phone keeps working with its new token.
+		await expect(api(server.url, "GET", "/me", undefined, dana.token)).rejects.toThrow(/401/);
+		await phone.reload();
+		await expect.poll(() => phone.getByRole("link", { name: "Untitled" }).count(), { timeout: 20_000 }).toBe(1);
 	});
 
 	it("takes the README screenshot with two people in the session", async () => {

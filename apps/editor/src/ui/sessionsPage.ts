@@ -3,6 +3,7 @@ import { ApiError, api, errorMessage } from "../api/apiClient.ts";
 import { type AuthUser, clearAuth } from "../auth/authStore.ts";
 import { createLocalSession, pendingSessions, pendingSummary, registerAllPending } from "../storage/pendingSessions.ts";
 import { loadSessionList, type SessionSummary, saveSessionList } from "../storage/sessionListCache.ts";
+import { changePasswordSection } from "./changePassword.ts";
 import { h, replaceChildren } from "./dom.ts";
 import { appLink, navigate } from "./navigation.ts";
 import { loginPath, sessionPath } from "./routes.ts";
@@ -15,7 +16,7 @@ export function languageSelect(value: string): HTMLSelectElement {
 	return select;
 }
 
-/** `/`: my sessions (newest first), "New session", "Log out". */
+/** `/`: my sessions (newest first), "New session", "Log out", "Account" (change password). */
 export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 	const list = h("ul", { class: "session-list", "aria-label": "My sessions" });
 	const status = h("p", { class: "muted", role: "status" }, "Loading sessions…");
@@ -73,6 +74,7 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 			h("h2", null, "My sessions"),
 			status,
 			list,
+			changePasswordSection(),
 		),
 	);
 
