@@ -1,6 +1,7 @@
 import type { RunQueue, WorkerHandle } from "@tandem/run-queue";
 import { executeJob } from "../sandbox/executeJob.ts";
 import { checkLimits, type Limits } from "../sandbox/limits.ts";
+import { startHelperExecutor } from "./helperExecutor.ts";
 
 export interface RunnerPoolOptions {
 	/** Where jobs come from: the in-process queue (root `npm start`) or BullMQ (standalone runner). */
@@ -9,6 +10,13 @@ export interface RunnerPoolOptions {
 	readonly concurrency: number;
 	/** From the runner's configuration only: no job field can change them. */
 	readonly limits: Limits;
+	/**
+	 * Spawn the boxes from a small helper process rather than this one: each spawn copies the
+	 * spawning process's page tables, which from a large process (the sync server) blocks its event
+	 * loop for 10–20 ms. Defaults to true with the in-process queue, whose pool always shares the
+	 * sync server's process, and false otherwise (the standalone runner is small already).
+	 */
+	readonly helperProcess?: boolean;
 }
 
 export interface RunnerPool {
@@ -25,13 +33,15 @@ export function startRunnerPool(opts: RunnerPoolOptions): RunnerPool {
 		throw new RangeError(`runner concurrency must be a positive integer, got ${String(opts.concurrency)}`);
 	}
 	const limits = checkLimits(opts.limits);
-	const worker: WorkerHandle = opts.queue.process((job, progress) => executeJob(job, limits, progress), {
-		concurrency: opts.concurrency,
-	});
+	const helper = (opts.helperProcess ?? opts.queue.kind === "in-process") ? startHelperExecutor() : undefined;
+	const worker: WorkerHandle = opts.queue.process(
+		(job, progress) => (helper ? helper.execute(job, limits, progress) : executeJob(job, limits, progress)),
+		{ concurrency: opts.concurrency },
+	);
 	let closing: Promise<void> | undefined;
 	return {
 		close() {
-			closing ??= worker.close();
+			closing ??= worker.close().then(() => helper?.close());
 			return closing;
 		},
 	};

@@ -1,6 +1,6 @@
 import type { RunEvent, RunJob, RunQueue } from "@tandem/run-queue";
 import type { ServerContext } from "../server.ts";
-import { type Submitter, toExecutionResult } from "./executionResult.ts";
+import { type ExecutionResult, type Submitter, toExecutionResult } from "./executionResult.ts";
 import { insertExecutionResult } from "./runRepository.ts";
 import { sendToSession } from "./sessionBroadcast.ts";
 
@@ -10,6 +10,14 @@ export const TEST_JOB_PREFIX = "t";
 
 /** Remembered per job so GET /submissions can check who may see it; bounded like the queue's retention. */
 const MAX_TRACKED_JOBS = 20_000;
+/**
+ * A failed store is tried again after 0.2, 0.4, … s, in all for about a minute (a database
+ * restart); meanwhile, and if it never succeeds, this node answers with the result from memory.
+ */
+const STORE_RETRY_FIRST_MS = 200;
+const STORE_ATTEMPTS = 9;
+/** How long close() waits for results still being stored. */
+const CLOSE_STORE_WAIT_MS = 10_000;
 
 export type JobEventHandler = (event: RunEvent) => Promise<void>;
 
@@ -28,6 +36,10 @@ export class RunHub {
 	private readonly jobs = new Map<string, { sessionId: string; submittedBy?: Submitter }>();
 	private readonly handlers = new Map<string, JobEventHandler>();
 	private readonly unsubscribe: () => void;
+	/** Results handed out but not stored yet (bounded like `jobs`), and ids stored recently. */
+	private readonly unstored = new Map<string, { result: ExecutionResult; stored: Promise<void> }>();
+	private readonly storedIds = new Set<string>();
+	private closed = false;
 
 	constructor(ctx: ServerContext, queue: RunQueue) {
 		this.ctx = ctx;
@@ -53,8 +65,69 @@ export class RunHub {
 		await this.queue.submit(job);
 	}
 
-	close(): void {
+	/**
+	 * Store a finished run once on this node, without making the caller wait: the verdict is
+	 * answered and sent first. Until the row exists, {@link unstoredResult} and
+	 * {@link unstoredResults} serve it; a failing store is logged and tried again.
+	 */
+	store(result: ExecutionResult): Promise<void> {
+		if (this.storedIds.has(result.id)) return Promise.resolve();
+		const pending = this.unstored.get(result.id);
+		if (pending) return pending.stored;
+		const stored = this.insertWithRetry(result);
+		this.unstored.set(result.id, { result, stored });
+		if (this.unstored.size > MAX_TRACKED_JOBS) {
+			const oldest = this.unstored.keys().next().value;
+			if (oldest !== undefined) this.unstored.delete(oldest);
+		}
+		return stored;
+	}
+
+	/** A result answered on this node whose row is not in the database yet. */
+	unstoredResult(jobId: string): ExecutionResult | undefined {
+		return this.unstored.get(jobId)?.result;
+	}
+
+	/** A session's results answered on this node whose rows are not in the database yet. */
+	unstoredResults(sessionId: string): ExecutionResult[] {
+		return [...this.unstored.values()].map((u) => u.result).filter((r) => r.sessionId === sessionId);
+	}
+
+	/** Stop listening and wait (bounded) for results still being stored. */
+	async close(): Promise<void> {
+		this.closed = true;
 		this.unsubscribe();
+		const pending = Promise.all([...this.unstored.values()].map((u) => u.stored));
+		let timer: NodeJS.Timeout | undefined;
+		await Promise.race([pending, new Promise((r) => (timer = setTimeout(r, CLOSE_STORE_WAIT_MS)))]);
+		clearTimeout(timer);
+	}
+
+	private async insertWithRetry(result: ExecutionResult): Promise<void> {
+		// After the answer is written: an embedded database (PGlite) runs the insert on this thread.
+		await new Promise((r) => setImmediate(r));
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await insertExecutionResult(this.ctx.db, result);
+				this.unstored.delete(result.id);
+				this.storedIds.add(result.id);
+				if (this.storedIds.size > MAX_TRACKED_JOBS) {
+					const oldest = this.storedIds.values().next().value;
+					if (oldest !== undefined) this.storedIds.delete(oldest);
+				}
+				return;
+			} catch (e: unknown) {
+				const last = attempt >= STORE_ATTEMPTS || this.closed;
+				log({
+					msg: last ? "run result not stored" : "storing a run result failed; retrying",
+					jobId: result.id,
+					attempt,
+					err: String(e),
+				});
+				if (last) return;
+				await new Promise((r) => setTimeout(r, STORE_RETRY_FIRST_MS * 2 ** (attempt - 1)).unref());
+			}
+		}
 	}
 
 	private track(jobId: string, sessionId: string, submittedBy?: Submitter): void {
@@ -75,7 +148,7 @@ export class RunHub {
 		if (event.state === "progress") return;
 		const by = event.submittedBy ?? this.jobs.get(event.jobId)?.submittedBy;
 		const result = event.state === "done" && event.result ? toExecutionResult(event.result, by) : undefined;
-		if (result) await insertExecutionResult(this.ctx.db, result);
+		if (result) void this.store(result);
 		const payload = JSON.stringify({
 			type: "run",
 			submissionId: event.jobId,

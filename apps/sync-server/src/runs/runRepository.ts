@@ -1,6 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { executionResults } from "../db/schema.ts";
+import { executionResults, participants, sessions } from "../db/schema.ts";
+import type { Role, SessionRow } from "../sessions/sessionRepository.ts";
 import type { ExecutionResult } from "./executionResult.ts";
 
 type Row = typeof executionResults.$inferSelect;
@@ -56,4 +57,20 @@ export async function listExecutionResults(db: Db, sessionId: string, limit: num
 		.orderBy(desc(executionResults.createdAt), desc(executionResults.id))
 		.limit(limit);
 	return rows.map(toResult);
+}
+
+/** A session and the user's role in it (null for a non-participant) in one query; undefined for no session. */
+export async function findSessionAndRole(
+	db: Db,
+	sessionId: string,
+	userId: string,
+): Promise<{ session: SessionRow; role: Role | null } | undefined> {
+	const rows = await db
+		.select({ session: sessions, role: participants.role })
+		.from(sessions)
+		.leftJoin(participants, and(eq(participants.sessionId, sessions.id), eq(participants.userId, userId)))
+		.where(eq(sessions.id, sessionId))
+		.limit(1);
+	const row = rows[0];
+	return row ? { session: row.session, role: (row.role as Role | null) ?? null } : undefined;
 }

@@ -5,9 +5,11 @@ import { z } from "zod";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
 import { requireSessionRole } from "../sessions/sessionAccess.ts";
-import { toExecutionResult } from "./executionResult.ts";
+import { isSessionId } from "../sessions/sessionIds.ts";
+import type { SessionRow } from "../sessions/sessionRepository.ts";
+import { type ExecutionResult, toExecutionResult } from "./executionResult.ts";
 import { RUN_JOB_PREFIX, type RunHub } from "./RunHub.ts";
-import { findExecutionResult, insertExecutionResult, listExecutionResults } from "./runRepository.ts";
+import { findExecutionResult, findSessionAndRole, listExecutionResults } from "./runRepository.ts";
 import { checkSize, MAX_STDIN_BYTES, RUN_BODY_LIMIT_BYTES, resolveRunSource } from "./runSource.ts";
 
 /** A language whose toolchain is installed where the runners run. */
@@ -54,6 +56,23 @@ export function queueFailure(e: unknown): never {
 }
 
 /**
+ * The session of a run, for a user already authenticated: requireSessionRole's checks and
+ * answers (every role may run) in one query.
+ */
+async function runnableSession(ctx: ServerContext, sessionId: string, userId: string): Promise<SessionRow> {
+	const found = isSessionId(sessionId) ? await findSessionAndRole(ctx.db, sessionId, userId) : undefined;
+	if (!found) throw new ApiError("not_found", "Session not found");
+	if (!found.role) throw new ApiError("forbidden", "You are not a participant of this session");
+	return found.session;
+}
+
+/** Newest first, as listExecutionResults orders them. */
+function newestFirst(a: ExecutionResult, b: ExecutionResult): number {
+	if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+	return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/**
  * POST /execute-code, POST /submit-code, GET /submissions/{id}, GET /session/{id}/runs,
  * GET /languages. Every participant may run, viewers included: a run reads the document,
  * it never changes it.
@@ -62,7 +81,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 	async function prepare(request: Parameters<typeof ctx.requireUser>[0]): Promise<RunJob> {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(runBody, request.body);
-		const { session } = await requireSessionRole(ctx, request, body.sessionId);
+		const session = await runnableSession(ctx, body.sessionId, user.id);
 		requireHub(access);
 		const { language, code } = await resolveRunSource(ctx, session, body);
 		const stdin = body.stdin ?? "";
@@ -83,7 +102,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 		const hub = requireHub(access);
 		const verdict = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch(queueFailure);
 		const result = toExecutionResult(verdict, job.submittedBy);
-		await insertExecutionResult(ctx.db, result);
+		// Stored after the answer (the hub stores each verdict once; until then it answers from memory).
+		void hub.store(result);
 		return result;
 	});
 
@@ -97,7 +117,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 	app.get("/submissions/:id", async (request) => {
 		const user = await ctx.requireUser(request);
 		const { id } = parseInput(idParams, request.params);
-		const stored = await findExecutionResult(ctx.db, id);
+		const stored = access.hub?.unstoredResult(id) ?? (await findExecutionResult(ctx.db, id));
 		const sessionId = stored?.sessionId ?? access.hub?.jobSession(id);
 		if (!sessionId) throw new ApiError("not_found", "No such submission");
 		await requireSessionRole(ctx, request, sessionId);
@@ -114,7 +134,12 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 	app.get("/session/:sessionId/runs", async (request) => {
 		const { sessionId } = parseInput(sessionParams, request.params);
 		await requireSessionRole(ctx, request, sessionId);
-		return { runs: await listExecutionResults(ctx.db, sessionId, RECENT_RUNS) };
+		const unstored = access.hub?.unstoredResults(sessionId) ?? [];
+		const stored = await listExecutionResults(ctx.db, sessionId, RECENT_RUNS);
+		if (unstored.length === 0) return { runs: stored };
+		const ids = new Set(unstored.map((r) => r.id));
+		const runs = [...unstored, ...stored.filter((r) => !ids.has(r.id))].sort(newestFirst).slice(0, RECENT_RUNS);
+		return { runs };
 	});
 
 	app.get("/languages", async () => {

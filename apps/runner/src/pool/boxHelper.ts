@@ -1,0 +1,41 @@
+// The box helper: a small Node process that runs jobs for a pool whose own process is large (the
+// sync server with PGlite). Started by helperExecutor.ts over an IPC channel; dies with its parent.
+import type { RunJob, RunResult } from "@tandem/run-queue";
+import { closeWarmBoxes } from "../sandbox/box.ts";
+import { executeJob } from "../sandbox/executeJob.ts";
+import type { Limits } from "../sandbox/limits.ts";
+import { killOwnBoxes } from "./sweepOrphanBoxes.ts";
+
+/** Parent → helper. */
+export type ToHelper = { type: "job"; seq: number; job: RunJob; limits: Limits } | { type: "close" };
+
+/** Helper → parent. */
+export type FromHelper =
+	| { type: "ready" }
+	| { type: "progress"; seq: number; completed: number; total: number }
+	| { type: "result"; seq: number; result: RunResult }
+	| { type: "error"; seq: number; message: string };
+
+function send(message: FromHelper): void {
+	if (process.connected) process.send?.(message);
+}
+
+if (process.send) {
+	process.on("message", (message: ToHelper) => {
+		if (message.type === "close") {
+			void closeWarmBoxes().finally(() => process.exit(0));
+			return;
+		}
+		const { seq, job, limits } = message;
+		executeJob(job, limits, (completed, total) => send({ type: "progress", seq, completed, total })).then(
+			(result) => send({ type: "result", seq, result }),
+			(e: unknown) => send({ type: "error", seq, message: e instanceof Error ? e.message : String(e) }),
+		);
+	});
+	// The parent is gone (exited, killed): no verdict can be delivered, so no box may outlive us.
+	process.on("disconnect", () => {
+		killOwnBoxes();
+		process.exit(0);
+	});
+	send({ type: "ready" });
+}
