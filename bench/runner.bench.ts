@@ -1,17 +1,20 @@
 // Issue "Runner": the cost of isolation. Python hello, Node hello and C compile+run, each bare
 // (the toolchain on the host, with the same flags the box uses, plus for Python a plain
 // `python3 main.py`), in plain bubblewrap (minimal flags) and through the runner's full sandbox
-// (executeJob: cgroups, rlimits, host uid drop, namespaces, fresh tmpfs, exit monitor), optionally
-// through a REST submit (POST /execute-code, when the sync server offers it).
-import { execFile } from "node:child_process";
+// (executeJob: cgroups, rlimits, host uid drop, namespaces, fresh tmpfs, exit monitor), and through
+// a REST submit (POST /execute-code on `npm start`'s server: auth, queue, runner pool, stored result).
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import type { RunJob } from "@tandem/run-queue";
 import { closeWarmBoxes } from "../apps/runner/src/sandbox/box.ts";
 import { executeJob } from "../apps/runner/src/sandbox/executeJob.ts";
 import { defaultLimits } from "../apps/runner/src/sandbox/limits.ts";
+import { REPO_ROOT } from "./harness/childServers.ts";
 import { fmt, quantile, table } from "./harness/stats.ts";
+import { createSession, registerUser } from "./harness/tandemApi.ts";
 
 const NODE = path.join(import.meta.dirname, "../node_modules/node/bin/node");
 const CONCURRENCY = 2;
@@ -128,17 +131,11 @@ interface Measured {
 	readonly perSecond: number;
 }
 
-async function measure(variant: Variant, w: Workload, iterations: number): Promise<Measured> {
-	const warm = await variant(w);
-	if (warm.trim() !== "hello") throw new Error(`${w.name}: unexpected output ${JSON.stringify(warm)}`);
-	const times: number[] = [];
-	for (let i = 0; i < iterations; i++) {
-		const t = performance.now();
-		await variant(w);
-		times.push(performance.now() - t);
-	}
-	times.sort((a, b) => a - b);
-	// Throughput: CONCURRENCY workers pulling from the same count of runs.
+/** Rounds the sequential runs are split into; every variant runs its share in each round. */
+const ROUNDS = 5;
+
+async function throughput(variant: Variant, w: Workload, iterations: number): Promise<number> {
+	// CONCURRENCY workers pulling from the same count of runs.
 	let next = 0;
 	const started = performance.now();
 	await Promise.all(
@@ -146,15 +143,59 @@ async function measure(variant: Variant, w: Workload, iterations: number): Promi
 			while (next++ < iterations) await variant(w);
 		}),
 	);
-	const seconds = (performance.now() - started) / 1000;
-	return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), perSecond: iterations / seconds };
+	return iterations / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Every variant of a workload, interleaved: round after round, each variant runs its share of
+ * the sequential runs in turn, so load from elsewhere on a shared machine falls on all of them
+ * alike and the ratios stay comparable.
+ */
+async function measureAll(variants: readonly Variant[], w: Workload, iterations: number): Promise<Measured[]> {
+	for (const variant of variants) {
+		const warm = await variant(w);
+		if (warm.trim() !== "hello") throw new Error(`${w.name}: unexpected output ${JSON.stringify(warm)}`);
+	}
+	const times: number[][] = variants.map(() => []);
+	const rounds = Math.min(ROUNDS, iterations);
+	for (let round = 0; round < rounds; round++) {
+		const share = Math.floor(iterations / rounds) + (round < iterations % rounds ? 1 : 0);
+		for (const [v, variant] of variants.entries()) {
+			for (let i = 0; i < share; i++) {
+				const t = performance.now();
+				await variant(w);
+				times[v]?.push(performance.now() - t);
+			}
+		}
+	}
+	const out: Measured[] = [];
+	for (const [v, variant] of variants.entries()) {
+		const sorted = (times[v] ?? []).sort((a, b) => a - b);
+		out.push({
+			p50: quantile(sorted, 0.5),
+			p99: quantile(sorted, 0.99),
+			perSecond: await throughput(variant, w, iterations),
+		});
+	}
+	return out;
 }
 
 export default async function run(opts: {
 	smoke: boolean;
 	submit?: Submit;
 }): Promise<{ title: string; markdown: string; ratios: Record<string, number> }> {
-	const submit = opts.submit ?? restSubmit();
+	const server = opts.submit || process.env.BENCH_REST_URL ? undefined : await startEmbedded();
+	try {
+		return await measureWorkloads(opts, opts.submit ?? (await restSubmit(server?.url)));
+	} finally {
+		await server?.stop();
+	}
+}
+
+async function measureWorkloads(
+	opts: { smoke: boolean },
+	submit: Submit | undefined,
+): Promise<{ title: string; markdown: string; ratios: Record<string, number> }> {
 	const rows: string[][] = [];
 	const ratios: Record<string, number> = {};
 	for (const w of WORKLOADS) {
@@ -166,10 +207,14 @@ export default async function run(opts: {
 		];
 		if (submit) variants.push(["REST submit", async (x) => submit(x.language, x.code)]);
 		const iterations = opts.smoke ? 3 : w.iterations;
-		let bareP50 = Number.NaN;
-		for (const [name, variant] of variants) {
-			const m = await measure(variant, w, iterations);
-			if (name === "bare") bareP50 = m.p50;
+		const measured = await measureAll(
+			variants.map(([, variant]) => variant),
+			w,
+			iterations,
+		);
+		const bareP50 = measured[0]?.p50 ?? Number.NaN;
+		for (const [i, [name]] of variants.entries()) {
+			const m = measured[i] as Measured;
 			const ratio = m.p50 / bareP50;
 			ratios[`${w.language}/${name}`] = ratio;
 			rows.push([w.name, name, fmt(m.p50, 1), fmt(m.p99, 1), fmt(m.perSecond, 1), `${fmt(ratio, 2)}×`]);
@@ -177,29 +222,65 @@ export default async function run(opts: {
 	}
 	await closeWarmBoxes();
 	const markdown = [
-		`Each workload run ${opts.smoke ? 3 : "20–60"} times in sequence (p50, p99 in ms), then the same count with ${CONCURRENCY} at a time (runs/s). Ratio = p50 / bare p50, where bare runs the toolchain with the box's own flags (Python: python3 -I -B -S; a plain python3 main.py is shown beside it). The runner sandbox is a fresh bubblewrap box per run (pre-started: set up and waiting for its files) with its own memory/pids/freezer/cpuacct cgroups, rlimits, a private tmpfs, no network; C includes compiling in its own box.`,
+		`Each workload run ${opts.smoke ? 3 : "20–60"} times in sequence per path (p50, p99 in ms; the paths interleaved in ${ROUNDS} rounds so load from elsewhere falls on all alike), then the same count with ${CONCURRENCY} at a time (runs/s). Ratio = p50 / bare p50, where bare runs the toolchain with the box's own flags (Python: python3 -I -B -S; a plain python3 main.py is shown beside it). The runner sandbox is a fresh bubblewrap box per run (pre-started: set up and waiting for its files) with its own memory/pids/freezer/cpuacct cgroups, rlimits, a private tmpfs, no network; C includes compiling in its own box. REST submit is POST /execute-code over HTTP to \`npm start\` (scripts/start.ts: PGlite in a temporary DATA_DIR, the in-process queue and runner pool) as a session participant: authentication, the session check, the queue, the pool's box helper process, and the stored result (written after the answer).`,
 		"",
 		table(["workload", "path", "p50 ms", "p99 ms", `runs/s @${CONCURRENCY}`, "p50 vs bare"], rows),
 	].join("\n");
 	return { title: "Runner: sandbox overhead", markdown, ratios };
 }
 
+/** `npm start` (scripts/start.ts) on a free port with PGlite in a temporary DATA_DIR. */
+async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void> }> {
+	const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-bench-runner-"));
+	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts"], {
+		cwd: REPO_ROOT,
+		env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+		stdio: ["ignore", "pipe", "inherit"],
+	});
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			const exited = new Promise((r) => child.once("exit", r));
+			child.kill("SIGTERM");
+			await exited;
+		}
+		rmSync(dataDir, { recursive: true, force: true });
+	};
+	try {
+		const url = await new Promise<string>((resolve, reject) => {
+			createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+				const parsed = /"msg":"listening","url":"([^"]+)"/.exec(line);
+				if (parsed?.[1]) resolve(parsed[1]);
+			});
+			child.once("exit", (code) => reject(new Error(`scripts/start.ts exited with ${code} before listening`)));
+		});
+		child.stdout?.resume();
+		return { url, stop };
+	} catch (e: unknown) {
+		await stop();
+		throw e;
+	}
+}
+
 /**
- * POST /execute-code on the sync server at BENCH_REST_URL (e.g. http://127.0.0.1:3000) for the session
- * BENCH_REST_SESSION with the bearer token BENCH_REST_TOKEN, when set: the whole path a browser's run
- * takes. Body and reply as in CONTRACT.md (ExecutionResult: output, error, status, exitCode).
+ * POST /execute-code: the whole path a browser's run takes. To `base` as a fresh user in a fresh
+ * session, or to BENCH_REST_URL for the session BENCH_REST_SESSION with the bearer token
+ * BENCH_REST_TOKEN. Body and reply as in CONTRACT.md (ExecutionResult: output, error, status, exitCode).
  */
-function restSubmit(): Submit | undefined {
-	const base = process.env.BENCH_REST_URL;
-	const sessionId = process.env.BENCH_REST_SESSION;
-	if (!base || !sessionId) return undefined;
+async function restSubmit(base: string | undefined): Promise<Submit | undefined> {
+	let url = process.env.BENCH_REST_URL;
+	let sessionId = process.env.BENCH_REST_SESSION;
+	let token = process.env.BENCH_REST_TOKEN;
+	if (base) {
+		const account = await registerUser(base, "runbench");
+		url = base;
+		token = account.token;
+		sessionId = await createSession(base, account.token, "runner bench");
+	}
+	if (!url || !sessionId) return undefined;
 	return async (language, code) => {
-		const res = await fetch(new URL("/execute-code", base), {
+		const res = await fetch(new URL("/execute-code", url), {
 			method: "POST",
-			headers: {
-				"content-type": "application/json",
-				...(process.env.BENCH_REST_TOKEN ? { authorization: `Bearer ${process.env.BENCH_REST_TOKEN}` } : {}),
-			},
+			headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
 			body: JSON.stringify({ sessionId, language, code, stdin: "" }),
 		});
 		const body = (await res.json()) as { output?: string; status?: string };
