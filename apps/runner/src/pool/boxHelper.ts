@@ -13,7 +13,7 @@ export type ToHelper = { type: "job"; seq: number; job: RunJob; limits: Limits }
 export type FromHelper =
 	| { type: "ready" }
 	| { type: "progress"; seq: number; completed: number; total: number }
-	| { type: "result"; seq: number; result: RunResult }
+	| { type: "result"; seq: number; result: RunResult; progress?: [completed: number, total: number] }
 	| { type: "error"; seq: number; message: string };
 
 function send(message: FromHelper): void {
@@ -27,8 +27,14 @@ if (process.send) {
 			return;
 		}
 		const { seq, job, limits } = message;
-		executeJob(job, limits, (completed, total) => send({ type: "progress", seq, completed, total })).then(
-			(result) => send({ type: "result", seq, result }),
+		// The last progress report travels with the result: one message (one wake-up of the server) less.
+		let last: [number, number] | undefined;
+		const progress = (completed: number, total: number) => {
+			if (completed < total) send({ type: "progress", seq, completed, total });
+			else last = [completed, total];
+		};
+		executeJob(job, limits, progress).then(
+			(result) => send({ type: "result", seq, result, ...(last ? { progress: last } : {}) }),
 			(e: unknown) => send({ type: "error", seq, message: e instanceof Error ? e.message : String(e) }),
 		);
 	});

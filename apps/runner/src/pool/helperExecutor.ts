@@ -78,8 +78,10 @@ export function startHelperExecutor(): HelperExecutor {
 				return;
 			}
 			settle(message.seq);
-			if (message.type === "result") job.resolve(message.result);
-			else job.reject(new Error(message.message));
+			if (message.type === "result") {
+				if (message.progress) job.progress(...message.progress);
+				job.resolve(message.result);
+			} else job.reject(new Error(message.message));
 		});
 		child.once("exit", (code, signal) => {
 			if (helper?.child === child) helper = undefined;
