@@ -179,13 +179,9 @@ class Bench {
 			tab.on("response", onResponse);
 			const { ready: cold, socket: coldSocket } = await this.openReady(tab, this.url(page, sessionId));
 			tab.off("response", onResponse);
-			// Let Tandem's service worker finish installing (precaching the shell) before the warm load.
-			await tab.evaluate(async () => {
-				if (!navigator.serviceWorker) return;
-				const registrations = await navigator.serviceWorker.getRegistrations();
-				if (registrations.length === 0) return;
-				await navigator.serviceWorker.ready;
-			});
+			// Let Tandem's service worker register (it waits until the page has started) and finish
+			// installing (precaching the shell) before the warm load. The minimal page has none.
+			if (page === "tandem") await tab.evaluate(async () => void (await navigator.serviceWorker.ready));
 			const { ready: warm, socket: warmSocket } = await this.openReady(tab, this.url(page, sessionId));
 			const warmFromServiceWorker = await tab.evaluate(() => Boolean(navigator.serviceWorker?.controller));
 			return { page, cold, warm, coldSocket, warmSocket, warmFromServiceWorker };

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { defineConfig, type ProxyOptions } from "vite";
+import { defineConfig, type Plugin, type ProxyOptions, type Rollup } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
 
 /** Where `npm run dev` sends API and collaboration traffic (the sync-server's default port). */
@@ -51,6 +51,44 @@ const proxy: Record<string, ProxyOptions> = {
 };
 for (const p of API_PATHS) proxy[p] = { target: API_TARGET, changeOrigin: false, bypass: pageBypass };
 
+/** The modules a session page needs beyond the entry, by source path. */
+const SESSION_MODULES = /\/src\/(?:ui\/sessionPage|collab\/openSession)\.ts$/;
+
+/**
+ * On `/s/{id}` fetch the session page's chunks (CodeMirror, the provider) while the entry
+ * loads instead of after it ran. The HTML is the same for every route (the service worker
+ * serves it for all of them), so a one-line script in it adds the modulepreload links.
+ */
+function preloadSessionChunks(): Plugin {
+	return {
+		name: "tandem:preload-session-chunks",
+		apply: "build",
+		transformIndexHtml: {
+			order: "post",
+			handler(_html, context) {
+				const chunks = Object.values(context.bundle ?? {}).filter((c): c is Rollup.OutputChunk => c.type === "chunk");
+				const byFile = new Map(chunks.map((c) => [c.fileName, c]));
+				const files = new Set<string>();
+				const visit = (chunk: Rollup.OutputChunk | undefined) => {
+					if (!chunk || chunk.isEntry || files.has(chunk.fileName)) return;
+					files.add(chunk.fileName);
+					for (const file of chunk.imports) visit(byFile.get(file));
+				};
+				for (const chunk of chunks) if (SESSION_MODULES.test(chunk.facadeModuleId ?? "")) visit(chunk);
+				if (files.size === 0) throw new Error("session page chunks not found for the modulepreload script");
+				const hrefs = JSON.stringify([...files].sort().map((f) => `/${f}`));
+				return [
+					{
+						tag: "script",
+						children: `if(/^\\/s\\//.test(location.pathname))for(const href of ${hrefs}){const l=document.createElement("link");l.rel="modulepreload";l.crossOrigin="";l.href=href;document.head.append(l)}`,
+						injectTo: "head-prepend",
+					},
+				];
+			},
+		},
+	};
+}
+
 export default defineConfig({
 	root: import.meta.dirname,
 	build: {
@@ -58,8 +96,11 @@ export default defineConfig({
 		emptyOutDir: true,
 		target: "es2022",
 		sourcemap: false,
+		// Every browser the app supports (ES2022, service workers) preloads modules natively.
+		modulePreload: { polyfill: false },
 	},
 	plugins: [
+		preloadSessionChunks(),
 		VitePWA({
 			// A new deploy waits for the person: the app shows "A new version is available — Reload".
 			registerType: "prompt",

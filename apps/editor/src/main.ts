@@ -4,8 +4,10 @@ import { registerOfflineShell } from "./storage/offlineShell.ts";
 import { refreshProfile } from "./storage/profileCache.ts";
 import { renderLoginPage, renderSignupPage } from "./ui/authPages.ts";
 import { h, replaceChildren } from "./ui/dom.ts";
+import { afterStartup } from "./ui/idle.ts";
 import { appLink, navigate, setNavigationHandler } from "./ui/navigation.ts";
 import { loginPath, matchRoute } from "./ui/routes.ts";
+import { abandonSession, startSession } from "./ui/sessionStart.ts";
 import { renderSessionsPage } from "./ui/sessionsPage.ts";
 
 const root = document.getElementById("app") ?? document.body;
@@ -27,10 +29,13 @@ async function render(): Promise<void> {
 	}
 	if (route.name === "sessions") return renderSessionsPage(root, auth.user);
 	if (route.name === "session") {
-		// The editor stack (CodeMirror, Yjs, provider) loads only on the session page.
+		// The editor stack (CodeMirror) loads only on the session page; the session's details,
+		// local copy and connection start meanwhile, without waiting for it.
+		const start = startSession(route.id, auth);
+		replaceChildren(root, h("main", { class: "loading" }, h("p", { role: "status" }, "Opening session…")));
 		const { renderSessionPage } = await import("./ui/sessionPage.ts");
-		if (current !== generation) return;
-		const close = await renderSessionPage(root, route.id, auth);
+		if (current !== generation) return abandonSession(start);
+		const close = await renderSessionPage(root, route.id, auth, start);
 		if (current === generation) cleanup = close;
 		else close();
 		return;
@@ -44,5 +49,6 @@ async function render(): Promise<void> {
 setNavigationHandler(() => void render());
 window.addEventListener("popstate", () => void render());
 void render();
-registerOfflineShell();
+// Installing the service worker precaches the whole shell: not while the first page is starting.
+afterStartup(registerOfflineShell);
 void refreshProfile();

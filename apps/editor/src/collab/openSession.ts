@@ -48,8 +48,8 @@ export interface OpenSession {
 	 */
 	readonly localClients: Set<number>;
 	/**
-	 * Resolves once the copy kept on this device (IndexedDB) is loaded into `doc`, so the page
-	 * shows local content even offline. The provider connects only after this.
+	 * Resolves once the copy kept on this device (IndexedDB) is loaded into `doc` (or found
+	 * unavailable). The provider does not wait for it: both feed the same doc in any order.
 	 */
 	readonly whenLocalLoaded: Promise<void>;
 	status(): SessionStatus;
@@ -68,9 +68,11 @@ export function collabUrl(sessionId: string, location: Pick<Location, "protocol"
 
 /**
  * Create the session's Y.Doc and connect it. This is the one place a session document is
- * made: offline persistence (y-indexeddb) attaches to `doc` here, before the provider
- * connects, so local content loads first and local edits are never raced by the server.
- * A session created offline is registered (POST /create-session) before the provider connects.
+ * made: offline persistence (y-indexeddb) attaches to `doc` here and the provider connects at
+ * the same time, so opening a session waits for neither the disk nor the network (Yjs merges
+ * the two in any order). "Saved" waits until the local copy is loaded, since edits made on
+ * this device in earlier visits must be covered too. A session created offline is registered
+ * (POST /create-session) before the provider connects.
  */
 export function openSession(options: OpenSessionOptions): OpenSession {
 	const doc = new Y.Doc();
@@ -79,8 +81,8 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	let notOnServer = isPendingSession(options.user.id, options.sessionId);
 
 	const self: PresenceUser = { id: options.user.id, name: options.user.username, ...userColor(options.user.id) };
-	// The socket waits (autoConnect false) until the local copy is loaded and, for a session
-	// made offline, the server has registered it.
+	// The socket waits (autoConnect false) only for a session made offline: until the server
+	// has registered it.
 	const socketProvider = new HocuspocusProviderWebsocket({
 		url: options.url ?? collabUrl(options.sessionId, window.location),
 		autoConnect: false,
@@ -105,7 +107,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	const listeners = new Set<(status: SessionStatus) => void>();
 
 	const status = (): SessionStatus => {
-		const covered = coversLocalChanges(stored, Y.decodeStateVector(Y.encodeStateVector(doc)), localClients);
+		const covered = loaded && coversLocalChanges(stored, Y.decodeStateVector(Y.encodeStateVector(doc)), localClients);
 		// Retries after a lost connection stay "offline" (each attempt would flash "connecting");
 		// only the very first attempt reads "connecting", and then the indicator says "syncing".
 		const down = socket === "disconnected" || (socket === "connecting" && lostConnection);
@@ -114,7 +116,14 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		return { connection, sync, readOnly, refused, notOnServer };
 	};
 	let last = "";
+	let loaded = false;
+	let scheduled: { frame: number; timer: ReturnType<typeof setTimeout> } | null = null;
 	const emit = () => {
+		if (scheduled) {
+			cancelAnimationFrame(scheduled.frame);
+			clearTimeout(scheduled.timer);
+			scheduled = null;
+		}
 		const now = status();
 		setSessionConnectionDown(now.connection === "offline");
 		const key = JSON.stringify(now);
@@ -158,11 +167,14 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 			emit();
 		}
 	});
-	const onUpdate = () => emit();
+	// Document updates (every keystroke) only move "saved" to "syncing" and back: once per frame
+	// is enough, and a timer covers hidden tabs, where frames do not run.
+	const onUpdate = () => {
+		scheduled ??= { frame: requestAnimationFrame(emit), timer: setTimeout(emit, 100) };
+	};
 	doc.on("update", onUpdate);
 
 	let destroyed = false;
-	let loaded = false;
 	let retryTimer: ReturnType<typeof setTimeout> | undefined;
 	const whenLocalLoaded = local.whenLoaded.catch((e: unknown) => {
 		// No IndexedDB (private mode, quota): work online only.
@@ -192,15 +204,14 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	};
 	// Back online: register a pending session, or retry the socket at once instead of after
 	// the provider's back-off (up to 30 s).
-	const onOnline = () => {
-		if (loaded) void connectWhenRegistered();
-	};
+	const onOnline = () => void connectWhenRegistered();
 	window.addEventListener("online", onOnline);
+	void connectWhenRegistered();
 	void Promise.all([whenLocalLoaded, local.whenClientsLoaded.catch(() => [])]).then(([, earlier]) => {
+		if (destroyed) return;
 		for (const client of earlier) localClients.add(client);
 		loaded = true;
 		emit();
-		return connectWhenRegistered();
 	});
 
 	return {
@@ -218,6 +229,10 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		destroy() {
 			destroyed = true;
 			clearTimeout(retryTimer);
+			if (scheduled) {
+				cancelAnimationFrame(scheduled.frame);
+				clearTimeout(scheduled.timer);
+			}
 			window.removeEventListener("online", onOnline);
 			setSessionConnectionDown(false);
 			listeners.clear();

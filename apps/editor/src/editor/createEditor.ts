@@ -12,7 +12,8 @@ export interface EditorOptions {
 	readonly parent: HTMLElement;
 	readonly text: Y.Text;
 	readonly awareness: Awareness | null;
-	readonly language: string;
+	/** The session language, or null while unknown (plain text until `setLanguage`). */
+	readonly language: string | null;
 	readonly readOnly: boolean;
 }
 
@@ -39,7 +40,7 @@ export function createEditor(options: EditorOptions): CodeEditor {
 			],
 		}),
 	});
-	void switchSyntaxLanguage(view, options.language);
+	if (options.language !== null) void switchSyntaxLanguage(view, options.language);
 	return {
 		view,
 		setLanguage: (id) => switchSyntaxLanguage(view, id),

@@ -1,6 +1,6 @@
 import { Compartment, type Extension } from "@codemirror/state";
 import type { EditorView } from "@codemirror/view";
-import { languageDescriptionFor } from "./languageNames.ts";
+import { languagePack } from "./languagePacks.ts";
 
 const compartment = new Compartment();
 // The last language asked for per view, so a slow pack never overrides a later switch.
@@ -17,11 +17,11 @@ export function syntaxLanguage(): Extension {
  */
 export async function switchSyntaxLanguage(view: EditorView, id: string): Promise<void> {
 	requested.set(view, id);
-	const description = languageDescriptionFor(id);
+	const load = languagePack(id);
 	let support: Extension = [];
-	if (description) {
+	if (load) {
 		try {
-			support = description.support ?? (await description.load());
+			support = await load();
 		} catch (e: unknown) {
 			console.warn(`could not load highlighting for ${id}`, e);
 		}

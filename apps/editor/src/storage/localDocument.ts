@@ -68,6 +68,9 @@ export function attachLocalDocument(doc: Y.Doc, userId: string, sessionId: strin
 	};
 }
 
+/** How long local updates gather before one read transaction confirms they are written. */
+const CONFIRM_DELAY_MS = 50;
+
 function toBase64(bytes: Uint8Array): string {
 	let binary = "";
 	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -102,10 +105,15 @@ function guardUncommittedEdits(doc: Y.Doc, persistence: IndexeddbPersistence, ke
 			// Closing database: the pending edits stay for pagehide.
 		}
 	};
+	// One confirming transaction per burst of updates (typing), not one per keystroke.
+	let confirmTimer: ReturnType<typeof setTimeout> | undefined;
 	const onUpdate = (update: Uint8Array, origin: unknown) => {
 		if (origin === persistence) return;
 		pending.set(++seq, update);
-		confirm(seq);
+		confirmTimer ??= setTimeout(() => {
+			confirmTimer = undefined;
+			confirm(seq);
+		}, CONFIRM_DELAY_MS);
 	};
 	const onPageHide = () => {
 		if (pending.size === 0) return;
@@ -139,6 +147,7 @@ function guardUncommittedEdits(doc: Y.Doc, persistence: IndexeddbPersistence, ke
 			// The page stays: IndexedDB finishes the writes in flight (closing waits for them).
 			doc.off("update", onUpdate);
 			removeEventListener("pagehide", onPageHide);
+			clearTimeout(confirmTimer);
 		},
 	};
 }

@@ -23,8 +23,13 @@ export function presenceEntries(states: Map<number, Record<string, unknown>>, se
 /** "Who is here": one item per connected person with their colour dot; names as text. */
 export function presenceList(awareness: Awareness): { element: HTMLElement; destroy(): void } {
 	const list = h("ul", { class: "presence", "aria-label": "People here" });
+	let shown = "";
 	const render = () => {
 		const entries = presenceEntries(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID);
+		// Awareness changes with every cursor move; the list only when people come, go or rename.
+		const key = JSON.stringify(entries);
+		if (key === shown) return;
+		shown = key;
 		list.replaceChildren(
 			...entries.map((entry) => {
 				const dot = h("span", { class: "dot", "aria-hidden": "true" });

@@ -1,26 +1,18 @@
 import { codeText, LANGUAGES, META, metaMap, readLanguage, readTitle, setLanguage } from "@tandem/crdt-schema";
-import { ApiError, api, errorMessage } from "../api/apiClient.ts";
+import { ApiError, errorMessage } from "../api/apiClient.ts";
 import type { Auth } from "../auth/authStore.ts";
-import { openSession } from "../collab/openSession.ts";
 import { createEditor } from "../editor/createEditor.ts";
-import { isPendingSession, registerPendingSession } from "../storage/pendingSessions.ts";
+import { isPendingSession } from "../storage/pendingSessions.ts";
 import { cachedSessionRole, saveSessionRole } from "../storage/sessionListCache.ts";
 import { h, replaceChildren } from "./dom.ts";
+import { whenIdle } from "./idle.ts";
 import { appLink, navigate } from "./navigation.ts";
 import { presenceList } from "./presenceList.ts";
 import { loginPath, sessionPath } from "./routes.ts";
-import { SESSION_PANELS, type SessionRole } from "./sessionPanels.ts";
+import type { SessionRole } from "./sessionPanels.ts";
+import type { SessionStart, SessionView } from "./sessionStart.ts";
 import { languageSelect } from "./sessionsPage.ts";
-import { shareDialog } from "./shareDialog.ts";
 import { connectionBadge, syncBadge } from "./statusBadges.ts";
-
-interface SessionView {
-	readonly id: string;
-	readonly ownerId: string;
-	readonly title: string;
-	readonly language: string;
-	readonly participants: readonly { readonly userId: string; readonly role: string }[];
-}
 
 function problemPage(root: HTMLElement, heading: string, message: string): void {
 	replaceChildren(
@@ -41,62 +33,40 @@ function roleOf(view: SessionView, userId: string): SessionRole | null {
 	return role === "owner" || role === "editor" || role === "viewer" ? role : null;
 }
 
-/** `/s/{id}`: the collaborative editor with presence, language, sharing and panel slots. */
-export async function renderSessionPage(root: HTMLElement, sessionId: string, auth: Auth): Promise<() => void> {
-	replaceChildren(root, h("main", { class: "loading" }, h("p", { role: "status" }, "Opening session…")));
-	let view: SessionView | null = null;
-	// Made offline on this device: the server learns of it first (or we stay offline).
-	if (isPendingSession(auth.user.id, sessionId)) await registerPendingSession(auth.user.id, sessionId);
-	try {
-		view = await api<SessionView>("GET", `/session/${encodeURIComponent(sessionId)}`);
-	} catch (e: unknown) {
-		const status = e instanceof ApiError ? e.status : -1;
-		if (status === 401) {
-			navigate(loginPath(sessionPath(sessionId)), { replace: true });
-			return () => {};
-		}
-		if (status === 404) {
-			problemPage(root, "No such session", "This session does not exist. Check the link you were given.");
-			return () => {};
-		}
-		if (status === 403) {
-			problemPage(
-				root,
-				"Not a participant",
-				"You are not a participant of this session. Ask its owner to invite you, then open the link again.",
-			);
-			return () => {};
-		}
-		// Unreachable server: open the document anyway; the provider connects when it can.
-		if (status !== 0) {
-			problemPage(root, "Could not open the session", errorMessage(e));
-			return () => {};
-		}
-	}
-	if (!root.isConnected) return () => {};
-
-	// Offline: the role from the stored session list (a session made here is this person's own).
-	const offlineRole = isPendingSession(auth.user.id, sessionId) ? "owner" : cachedSessionRole(auth.user.id, sessionId);
-	const role = view ? roleOf(view, auth.user.id) : offlineRole;
-	if (view) saveSessionRole(auth.user.id, sessionId, role);
-	const session = openSession({ sessionId, token: auth.token, user: auth.user });
-	await session.whenLocalLoaded;
-	if (!root.isConnected) {
-		session.destroy();
-		return () => {};
-	}
+/**
+ * `/s/{id}`: the collaborative editor with presence, language, sharing and panel slots. The
+ * editor shows the document as soon as its code is here; local and server content stream in.
+ * Until the person's role is known (GET /session, or the copy stored for offline visits) the
+ * editor stays read-only; sharing and the run, tests and call panels load after it.
+ */
+export async function renderSessionPage(
+	root: HTMLElement,
+	sessionId: string,
+	auth: Auth,
+	start: SessionStart,
+): Promise<() => void> {
+	const session = await start.session;
 	const { doc, provider } = session;
 	const meta = metaMap(doc);
-	const currentLanguage = () => (meta.has(META.language) ? readLanguage(doc) : (view?.language ?? readLanguage(doc)));
+	let view: SessionView | null = null;
+	// The role stored by earlier visits (a session made here is this person's own), until GET answers.
+	let role: SessionRole | null = isPendingSession(auth.user.id, sessionId)
+		? "owner"
+		: cachedSessionRole(auth.user.id, sessionId);
+	let roleKnown = role !== null;
+	let serverReadOnly = session.status().readOnly;
+	/** The language once the document or the server says it, or null (plain text meanwhile). */
+	const knownLanguage = () => (meta.has(META.language) ? readLanguage(doc) : (view?.language ?? null));
 	const currentTitle = () => readTitle(doc) || view?.title || "Untitled session";
 
 	const title = h("h1", { class: "session-title" }, currentTitle());
 	const connection = connectionBadge();
 	const sync = syncBadge();
 	const readOnlyBadge = h("span", { class: "badge read-only", hidden: true }, "read-only");
-	const language = languageSelect(currentLanguage());
+	const language = languageSelect(knownLanguage() ?? readLanguage(doc));
 	const refused = h("p", { class: "error banner", role: "alert", hidden: true });
 	const editorHost = h("section", { class: "editor-pane", "aria-label": "Editor", "data-slot": "editor" });
+	const share = h("span", { class: "share" });
 	const presence = provider.awareness ? presenceList(provider.awareness) : null;
 	const slots = {
 		run: h("section", { class: "slot run-slot", "data-slot": "run", "aria-label": "Run" }),
@@ -116,7 +86,7 @@ export async function renderSessionPage(root: HTMLElement, sessionId: string, au
 				title,
 				h("span", { class: "status-group" }, connection.element, sync.element, readOnlyBadge),
 				h("label", { class: "inline-field" }, h("span", null, "Language"), language),
-				shareDialog(sessionId, role === "owner"),
+				share,
 			),
 			refused,
 			h(
@@ -135,34 +105,34 @@ export async function renderSessionPage(root: HTMLElement, sessionId: string, au
 		),
 	);
 
-	const viewerRole = role === "viewer";
+	// Viewers read; so does everyone until their role is known, and whoever the server says reads.
+	const wantReadOnly = () => serverReadOnly || !roleKnown || role === "viewer";
+	let isReadOnly = wantReadOnly();
+	let shownLanguage = knownLanguage();
 	const editor = createEditor({
 		parent: editorHost,
 		text: codeText(doc),
 		awareness: provider.awareness,
-		language: currentLanguage(),
-		readOnly: viewerRole,
+		language: shownLanguage,
+		readOnly: isReadOnly,
 	});
-
-	let isReadOnly = viewerRole;
-	const applyReadOnly = (next: boolean) => {
-		isReadOnly = next;
-		editor.setReadOnly(next);
-		readOnlyBadge.hidden = !next;
-		language.disabled = next;
+	const applyReadOnly = () => {
+		isReadOnly = wantReadOnly();
+		editor.setReadOnly(isReadOnly);
+		readOnlyBadge.hidden = !(serverReadOnly || role === "viewer");
+		language.disabled = isReadOnly;
 	};
-	applyReadOnly(viewerRole);
+	applyReadOnly();
 
 	language.addEventListener("change", () => {
 		if (isReadOnly || !LANGUAGES.some((l) => l.id === language.value)) return;
 		setLanguage(doc, language.value);
 	});
-	let shownLanguage = currentLanguage();
 	const onMeta = () => {
-		const next = currentLanguage();
-		language.value = next;
+		const next = knownLanguage();
+		language.value = next ?? readLanguage(doc);
 		title.textContent = currentTitle();
-		if (next !== shownLanguage) {
+		if (next !== null && next !== shownLanguage) {
 			shownLanguage = next;
 			void editor.setLanguage(next);
 		}
@@ -172,22 +142,19 @@ export async function renderSessionPage(root: HTMLElement, sessionId: string, au
 	const stopStatus = session.onStatus((status) => {
 		connection.set(status.connection);
 		sync.set(status.sync);
-		if (status.readOnly !== isReadOnly && (status.readOnly || !viewerRole)) applyReadOnly(status.readOnly);
+		if (status.readOnly !== serverReadOnly) {
+			serverReadOnly = status.readOnly;
+			applyReadOnly();
+		}
 		refused.hidden = status.refused === null;
 		refused.textContent = status.refused ? `The server refused the connection: ${status.refused}` : "";
 	});
 
+	let closed = false;
 	const cleanups: (() => void)[] = [];
-	for (const mount of SESSION_PANELS) {
-		try {
-			const cleanup = mount({ sessionId, session, editor, user: auth.user, role, slots });
-			if (cleanup) cleanups.push(cleanup);
-		} catch (e: unknown) {
-			console.error("panel failed to mount", e);
-		}
-	}
-
-	return () => {
+	const close = () => {
+		if (closed) return;
+		closed = true;
 		for (const cleanup of cleanups.reverse()) cleanup();
 		stopStatus();
 		meta.unobserve(onMeta);
@@ -195,4 +162,58 @@ export async function renderSessionPage(root: HTMLElement, sessionId: string, au
 		editor.destroy();
 		session.destroy();
 	};
+
+	// Sharing and the panels are not needed to read or type: their code loads once the role is
+	// known and the editor has started.
+	const mountExtras = async () => {
+		const [{ shareDialog }, { SESSION_PANELS }] = await Promise.all([
+			import("./shareDialog.ts"),
+			import("./sessionPanels.ts"),
+		]);
+		if (closed) return;
+		share.replaceWith(shareDialog(sessionId, role === "owner"));
+		for (const mount of SESSION_PANELS) {
+			try {
+				const cleanup = mount({ sessionId, session, editor, user: auth.user, role, slots });
+				if (cleanup) cleanups.push(cleanup);
+			} catch (e: unknown) {
+				console.error("panel failed to mount", e);
+			}
+		}
+	};
+	const roleSettled = () => {
+		roleKnown = true;
+		applyReadOnly();
+		whenIdle(() => mountExtras().catch((e: unknown) => console.error("session panels failed to load", e)), 1000);
+	};
+
+	start.view.then(
+		(answer) => {
+			if (closed) return;
+			view = answer;
+			role = roleOf(answer, auth.user.id);
+			saveSessionRole(auth.user.id, sessionId, role);
+			onMeta();
+			roleSettled();
+		},
+		(e: unknown) => {
+			if (closed) return;
+			const status = e instanceof ApiError ? e.status : -1;
+			// Unreachable server: keep the document open with the stored role; the provider connects when it can.
+			if (status === 0) return roleSettled();
+			close();
+			if (status === 401) return navigate(loginPath(sessionPath(sessionId)), { replace: true });
+			if (status === 404)
+				return problemPage(root, "No such session", "This session does not exist. Check the link you were given.");
+			if (status === 403)
+				return problemPage(
+					root,
+					"Not a participant",
+					"You are not a participant of this session. Ask its owner to invite you, then open the link again.",
+				);
+			problemPage(root, "Could not open the session", errorMessage(e));
+		},
+	);
+
+	return close;
 }
