@@ -1,6 +1,7 @@
 // Issue "Benchmarks" part 3: 20,000 idle authenticated connections to one Tandem node,
 // then all closed: memory per connection and memory given back.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { collectGarbage, REPO_ROOT, startTandem } from "./harness/childServers.ts";
 import type { OpenRequest, WorkerReply } from "./harness/connectionWorker.ts";
@@ -22,6 +23,19 @@ const SETTLE_MS = 3_000;
 const RELEASE_WAIT_MS = 15_000;
 const SMOKE_SETTLE_MS = 1_000;
 const SMOKE_RELEASE_WAIT_MS = 3_000;
+
+/**
+ * The Node flags of the sync server's `npm start` (apps/sync-server/package.json), so the
+ * benchmark's node runs as a deployed one does.
+ */
+function startScriptNodeFlags(): string {
+	const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "apps/sync-server/package.json"), "utf8")) as {
+		scripts: { start: string };
+	};
+	const words = pkg.scripts.start.split(/\s+/);
+	if (words[0] !== "node") throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+	return words.slice(1, -1).join(" ");
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -150,7 +164,8 @@ export default async function run(opts: {
 	const requested = opts.smoke ? SMOKE_CONNECTIONS : FULL_CONNECTIONS;
 	const settleMs = opts.smoke ? SMOKE_SETTLE_MS : SETTLE_MS;
 	const releaseWaitMs = opts.smoke ? SMOKE_RELEASE_WAIT_MS : RELEASE_WAIT_MS;
-	const server = await startTandem({ database: "postgres", inspect: true });
+	const nodeFlags = startScriptNodeFlags();
+	const server = await startTandem({ database: "postgres", inspect: true, env: { NODE_OPTIONS: nodeFlags } });
 	if (!server.inspectorUrl) throw new Error("the server did not print its inspector URL");
 	const inspectorUrl = server.inspectorUrl;
 	const workers: ChildProcess[] = [];
@@ -212,7 +227,7 @@ export default async function run(opts: {
 			];
 		});
 		const markdown = [
-			`One Tandem node in a child process (scale-out deployment on the machine's Postgres, private schema, so RSS is the node's own and not PGlite's in-process database heap), one user and one session; ${fmt(workers.length)} client process(es) open ${fmt(target)} WebSockets to \`/collab/{sessionId}\`, each authenticated with the bearer token (Hocuspocus auth message; token and participant check on the server) and synced (SyncStep1/2), ${CONCURRENCY_PER_WORKER} handshakes in flight per client process; then all close. Idle sockets send an empty awareness message every 15 s, as a provider's awareness renewal does, so the 60 s idle timeout never fires. RSS is VmRSS of the server process. *Start* (${fmtBytes(rssStart)}, ${fmt(fdsStart)} fds) is after one warm-up connection opened and closed, ${fmt(settleMs / 1000)} s of quiet and a forced full GC; *open* is ${fmt(settleMs / 1000)} s after the last handshake; *after close* is the lowest RSS in the ${fmt(releaseWaitMs / 1000)} s after every socket closed. The last column forces a full V8 garbage collection through the inspector (the server runs with \`--inspect\` on loopback) and compares with the start: what remains there is held, not merely not yet collected. The cycle runs twice on the same server: if the second cycle's RSS does not climb above the first's, the memory left after close is heap V8 keeps for reuse rather than a leak.${opts.smoke ? " Smoke run: 200 connections." : ""}`,
+			`One Tandem node in a child process (scale-out deployment on the machine's Postgres, private schema, so RSS is the node's own and not PGlite's in-process database heap), one user and one session; ${fmt(workers.length)} client process(es) open ${fmt(target)} WebSockets to \`/collab/{sessionId}\`, each authenticated with the bearer token (Hocuspocus auth message; token and participant check on the server) and synced (SyncStep1/2), ${CONCURRENCY_PER_WORKER} handshakes in flight per client process; then all close. Idle sockets send an empty awareness message every 15 s, as a provider's awareness renewal does, so the 60 s idle timeout never fires. The server runs with the Node flags of its start script (\`${nodeFlags}\`, docs/decisions/035-reclaim-memory-after-connections-close.md). RSS is VmRSS of the server process. *Start* (${fmtBytes(rssStart)}, ${fmt(fdsStart)} fds) is after one warm-up connection opened and closed, ${fmt(settleMs / 1000)} s of quiet and a forced full GC; *open* is ${fmt(settleMs / 1000)} s after the last handshake; *after close* is the lowest RSS in the ${fmt(releaseWaitMs / 1000)} s after every socket closed. The last column forces a full V8 garbage collection through the inspector (the server runs with \`--inspect\` on loopback) and compares with the start: what remains there is held, not merely not yet collected. The cycle runs twice on the same server: if the second cycle's RSS does not climb above the first's, the memory left after close is heap V8 keeps for reuse rather than a leak.${opts.smoke ? " Smoke run: 200 connections." : ""}`,
 			"",
 			limitNote,
 			"",

@@ -92,6 +92,11 @@ export class SignallingExtension implements Extension {
 		this.now = options.now ?? Date.now;
 	}
 
+	/** Connections with call state (a peer id and a rate bucket); dropped on disconnect. */
+	get peerCount(): number {
+		return this.peers.size;
+	}
+
 	async onStateless({ connection, document, documentName, payload }: onStatelessPayload): Promise<void> {
 		if (!isCallPayload(payload)) return;
 		const key = peerKey(documentName, connection.socketId);

@@ -4,6 +4,7 @@ import type { Hocuspocus, WebSocketLike } from "@hocuspocus/server";
 import crossws from "crossws/adapters/node";
 import { isAllowedOrigin } from "../http/origin.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
+import { ConnectionMemoryReclaimer, exposedGc } from "./ConnectionMemoryReclaimer.ts";
 import { UPGRADE_REFUSALS } from "./closeEvents.ts";
 
 export interface CollabUpgradeOptions {
@@ -11,6 +12,8 @@ export interface CollabUpgradeOptions {
 	readonly allowedOrigins: readonly string[];
 	/** False while draining: new sockets are refused with 503. */
 	readonly accepting: () => boolean;
+	/** Counts sockets and collects garbage after many closed; default: with Node's `gc` when exposed. */
+	readonly reclaimer?: ConnectionMemoryReclaimer;
 }
 
 /** Paths that upgrade to the collaboration socket: `/collab` and `/collab/{sessionId}`. */
@@ -35,10 +38,12 @@ export function attachCollabUpgrade(
 	hocuspocus: Hocuspocus,
 	options: CollabUpgradeOptions,
 ): () => void {
+	const reclaimer = options.reclaimer ?? new ConnectionMemoryReclaimer({ reclaim: exposedGc() });
 	const ws = crossws({
 		serverOptions: { maxPayload: options.maxPayloadBytes },
 		hooks: {
 			open: (peer) => {
+				reclaimer.opened();
 				const connection = hocuspocus.handleConnection(
 					peer.websocket as unknown as WebSocketLike,
 					peer.request as Request,
@@ -51,6 +56,7 @@ export function attachCollabUpgrade(
 				);
 			},
 			close: (peer, event) => {
+				reclaimer.closed();
 				(
 					peer as unknown as { _hocuspocus?: { handleClose(e: { code: number; reason: string }): void } }
 				)._hocuspocus?.handleClose({
@@ -84,5 +90,8 @@ export function attachCollabUpgrade(
 		});
 	});
 
-	return () => ws.closeAll(1012, "Server restarting");
+	return () => {
+		reclaimer.stop();
+		ws.closeAll(1012, "Server restarting");
+	};
 }
