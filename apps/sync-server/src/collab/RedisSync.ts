@@ -1,10 +1,12 @@
 import { SkipFurtherHooksError } from "@hocuspocus/common";
 import { type Configuration, Redis } from "@hocuspocus/extension-redis";
-import type {
-	afterLoadDocumentPayload,
-	afterUnloadDocumentPayload,
-	Document,
-	onStoreDocumentPayload,
+import {
+	type afterLoadDocumentPayload,
+	type afterUnloadDocumentPayload,
+	type Document,
+	isTransactionOrigin,
+	type onChangePayload,
+	type onStoreDocumentPayload,
 } from "@hocuspocus/server";
 
 // Redlock with retryCount 0 fails at once while another node holds the lock; the holder's store
@@ -27,6 +29,10 @@ const RESYNC_REPEAT_MS = 1000;
  * - When Redis comes back, every open document announces its state vector (sync step 1), so
  *   peers answer with what this node lacks and ask for what they lack: nodes that edited
  *   apart converge even if nobody types again.
+ * - An update that arrived from a peer is stored here too (debounced like local edits) while
+ *   this node has clients on the document. Upstream never stores those, so an edit whose node
+ *   was SIGKILLed inside its debounce lived on only in other nodes' memory and was unloaded
+ *   from there unstored (RELIABILITY 23).
  */
 export class RedisSync extends Redis {
 	private lostRedis = false;
@@ -95,6 +101,23 @@ export class RedisSync extends Redis {
 				console.error(JSON.stringify({ level: "warn", msg: "redis resync publish failed", name, err: String(e) }));
 			});
 		}
+	}
+
+	override async onChange(payload: onChangePayload): Promise<void> {
+		const origin = payload.transactionOrigin;
+		if (!isTransactionOrigin(origin) || origin.source !== "redis") return super.onChange(payload);
+		const { instance, document, documentName } = payload;
+		// Only where someone is connected: a node whose last client left (or that is draining)
+		// must be free to unload, and the nodes with clients store the peer's edits.
+		if (instance.documents.get(documentName) !== document || document.getConnectionsCount() === 0) return;
+		void instance.storeDocumentHooks(document, {
+			instance,
+			clientsCount: document.getConnectionsCount(),
+			document,
+			documentName,
+			lastContext: {},
+			lastTransactionOrigin: origin,
+		});
 	}
 
 	override async onStoreDocument(payload: onStoreDocumentPayload): Promise<void> {
