@@ -11,6 +11,7 @@ describe("loadConfig", () => {
 			redisUrl: undefined,
 			persistDebounceMs: 2000,
 			persistMaxDebounceMs: 10_000,
+			collabTimeoutMs: 45_000,
 		});
 		expect(c.dataDir.endsWith("/data")).toBe(true);
 		expect(c.editorDist.endsWith("apps/editor/dist")).toBe(true);

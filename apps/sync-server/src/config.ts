@@ -46,6 +46,7 @@ const schema = z
 			}),
 		PERSIST_DEBOUNCE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
 		PERSIST_MAX_DEBOUNCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+		COLLAB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(45_000),
 		ALLOWED_ORIGINS: z.string().default(""),
 		BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
 		WS_MAX_PAYLOAD_BYTES: z.coerce
@@ -76,6 +77,8 @@ export interface Config {
 	readonly tokenTtlSeconds: number;
 	readonly persistDebounceMs: number;
 	readonly persistMaxDebounceMs: number;
+	/** A collaboration socket silent this long is closed (and one not authenticated by then). */
+	readonly collabTimeoutMs: number;
 	/** Extra origins allowed for cookie POSTs and WebSocket upgrades (the server's own origin always is). */
 	readonly allowedOrigins: readonly string[];
 	readonly bodyLimitBytes: number;
@@ -115,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		tokenTtlSeconds: e.TOKEN_TTL,
 		persistDebounceMs: e.PERSIST_DEBOUNCE_MS,
 		persistMaxDebounceMs: e.PERSIST_MAX_DEBOUNCE_MS,
+		collabTimeoutMs: e.COLLAB_TIMEOUT_MS,
 		allowedOrigins: Object.freeze(
 			e.ALLOWED_ORIGINS.split(",")
 				.map((s) => s.trim())

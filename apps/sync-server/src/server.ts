@@ -100,8 +100,9 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 		maxDebounce: config.persistMaxDebounceMs,
 		// RELIABILITY 17: Hocuspocus closes a socket that has not authenticated within `timeout`
 		// (an absolute deadline traffic cannot extend) and caps what it may queue meanwhile.
-		// 45 s also bounds idle authenticated sockets; providers renew awareness every 15 s.
-		timeout: 45_000,
+		// It also closes a silent authenticated socket (a half-open one, RELIABILITY 36); the
+		// default 45 s is three of the providers' 15 s awareness renewals.
+		timeout: config.collabTimeoutMs,
 		maxUnauthenticatedQueueSize: 256 * 1024,
 		maxUnauthenticatedQueueMessages: 100,
 		maxPendingDocuments: 20,
