@@ -14,6 +14,8 @@ const root = document.getElementById("app") ?? document.body;
 let cleanup: (() => void) | null = null;
 // Increments per navigation so a page that finishes loading late does not outlive its route.
 let generation = 0;
+/** Settles when the first page no longer needs the network to itself (a session page: its details arrived). */
+let firstPageStarted: Promise<unknown> = Promise.resolve();
 
 async function render(): Promise<void> {
 	const current = ++generation;
@@ -32,6 +34,7 @@ async function render(): Promise<void> {
 		// The editor stack (CodeMirror) loads only on the session page; the session's details,
 		// local copy and connection start meanwhile, without waiting for it.
 		const start = startSession(route.id, auth);
+		if (current === 1) firstPageStarted = start.view.catch(() => {});
 		replaceChildren(root, h("main", { class: "loading" }, h("p", { role: "status" }, "Opening session…")));
 		const { renderSessionPage } = await import("./ui/sessionPage.ts");
 		if (current !== generation) return abandonSession(start);
@@ -49,6 +52,11 @@ async function render(): Promise<void> {
 setNavigationHandler(() => void render());
 window.addEventListener("popstate", () => void render());
 void render();
-// Installing the service worker precaches the whole shell: not while the first page is starting.
-afterStartup(registerOfflineShell);
-void refreshProfile();
+// Installing the service worker precaches the whole shell, and the profile refresh is one more
+// request to the server: neither while the first page is starting.
+void firstPageStarted.then(() =>
+	afterStartup(() => {
+		registerOfflineShell();
+		void refreshProfile();
+	}),
+);

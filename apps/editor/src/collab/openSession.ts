@@ -31,6 +31,8 @@ export interface SessionStatus {
 	readonly sync: SyncState;
 	/** True when the server lets this person only read (viewer). */
 	readonly readOnly: boolean;
+	/** True once the server has accepted this person for the session (`readOnly` then says how). */
+	readonly authenticated: boolean;
 	/** Why the server refused the connection, in words, or null. */
 	readonly refused: string | null;
 	/** True while the session was made on this device and the server does not have it yet. */
@@ -102,6 +104,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	let lostConnection = false;
 	let synced = false;
 	let readOnly = false;
+	let authenticated = false;
 	let refused: string | null = null;
 	let stored = new Map<number, number>();
 	const listeners = new Set<(status: SessionStatus) => void>();
@@ -113,7 +116,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		const down = socket === "disconnected" || (socket === "connecting" && lostConnection);
 		const connection: ConnectionState = connected && synced ? "live" : down ? "offline" : "connecting";
 		const sync = syncState({ connected: !down, synced: connected && synced, covered });
-		return { connection, sync, readOnly, refused, notOnServer };
+		return { connection, sync, readOnly, authenticated, refused, notOnServer };
 	};
 	let last = "";
 	let loaded = false;
@@ -142,6 +145,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	});
 	provider.on("authenticated", ({ scope }: { scope: string }) => {
 		readOnly = scope === "readonly";
+		authenticated = true;
 		refused = null;
 		emit();
 	});

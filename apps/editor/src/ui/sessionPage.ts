@@ -55,6 +55,7 @@ export async function renderSessionPage(
 		: cachedSessionRole(auth.user.id, sessionId);
 	let roleKnown = role !== null;
 	let serverReadOnly = session.status().readOnly;
+	let serverAccepted = session.status().authenticated;
 	/** The language once the document or the server says it, or null (plain text meanwhile). */
 	const knownLanguage = () => (meta.has(META.language) ? readLanguage(doc) : (view?.language ?? null));
 	const currentTitle = () => readTitle(doc) || view?.title || "Untitled session";
@@ -105,8 +106,9 @@ export async function renderSessionPage(
 		),
 	);
 
-	// Viewers read; so does everyone until their role is known, and whoever the server says reads.
-	const wantReadOnly = () => serverReadOnly || !roleKnown || role === "viewer";
+	// Viewers read, and whoever the server says reads; so does everyone until either the role is
+	// known or the server has accepted them (its scope tells editors from viewers).
+	const wantReadOnly = () => serverReadOnly || role === "viewer" || (!roleKnown && !serverAccepted);
 	let isReadOnly = wantReadOnly();
 	let shownLanguage = knownLanguage();
 	const editor = createEditor({
@@ -142,8 +144,9 @@ export async function renderSessionPage(
 	const stopStatus = session.onStatus((status) => {
 		connection.set(status.connection);
 		sync.set(status.sync);
-		if (status.readOnly !== serverReadOnly) {
+		if (status.readOnly !== serverReadOnly || status.authenticated !== serverAccepted) {
 			serverReadOnly = status.readOnly;
+			serverAccepted = status.authenticated;
 			applyReadOnly();
 		}
 		refused.hidden = status.refused === null;

@@ -20,21 +20,45 @@ export interface SessionStart {
 	readonly view: Promise<SessionView>;
 }
 
+/** Longest wait for the connection's first verdict before asking for the session details anyway. */
+const VIEW_DELAY_MAX_MS = 3000;
+
+/** Resolves once the server has accepted or refused the connection, or it is offline. */
+function firstVerdict(session: OpenSession): Promise<void> {
+	return new Promise((resolve) => {
+		let done = false;
+		let stop: (() => void) | undefined;
+		const timer = setTimeout(() => finish(), VIEW_DELAY_MAX_MS);
+		const finish = () => {
+			done = true;
+			clearTimeout(timer);
+			stop?.();
+			resolve();
+		};
+		stop = session.onStatus((status) => {
+			if (!done && (status.authenticated || status.refused !== null || status.connection === "offline")) finish();
+		});
+		if (done) stop();
+	});
+}
+
 /**
- * Start everything the session page needs in parallel, before the page's own code (CodeMirror)
- * has loaded: the session details, and the document's code, IndexedDB copy and WebSocket.
+ * Start the document's code, IndexedDB copy and WebSocket before the page's own code
+ * (CodeMirror) has loaded. GET /session waits for the connection's first verdict: the server
+ * answers one request at a time per core, and the WebSocket handshake should not queue behind
+ * it; the editor's role comes from the server's verdict (or the stored role) meanwhile.
  */
 export function startSession(sessionId: string, auth: Auth): SessionStart {
-	const view = (async () => {
-		// Made offline on this device: the server learns of it first (or we stay offline).
-		if (isPendingSession(auth.user.id, sessionId)) await registerPendingSession(auth.user.id, sessionId);
-		return api<SessionView>("GET", `/session/${encodeURIComponent(sessionId)}`);
-	})();
-	// The page handles a failure; this only keeps it from being reported as unhandled meanwhile.
-	view.catch(() => {});
 	const session = import("../collab/openSession.ts").then(({ openSession }) =>
 		openSession({ sessionId, token: auth.token, user: auth.user }),
 	);
+	const view = session.then(firstVerdict).then(async () => {
+		// Made offline on this device: the server learns of it first (or we stay offline).
+		if (isPendingSession(auth.user.id, sessionId)) await registerPendingSession(auth.user.id, sessionId);
+		return api<SessionView>("GET", `/session/${encodeURIComponent(sessionId)}`);
+	});
+	// The page handles a failure; this only keeps it from being reported as unhandled meanwhile.
+	view.catch(() => {});
 	return { session, view };
 }
 
