@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { executionResults, participants, sessions } from "../db/schema.ts";
 import type { Role, SessionRow } from "../sessions/sessionRepository.ts";
@@ -59,18 +59,34 @@ export async function listExecutionResults(db: Db, sessionId: string, limit: num
 	return rows.map(toResult);
 }
 
+/** What a run needs of its session: the id, and the language and code to fall back on. */
+export type RunSession = Pick<SessionRow, "id" | "language" | "code">;
+
+// Built once per database: drizzle's query building cost about as much CPU as PGlite running it.
+function prepareSessionAndRole(db: Db) {
+	return db
+		.select({ id: sessions.id, language: sessions.language, code: sessions.code, role: participants.role })
+		.from(sessions)
+		.leftJoin(
+			participants,
+			and(eq(participants.sessionId, sessions.id), eq(participants.userId, sql.placeholder("userId"))),
+		)
+		.where(eq(sessions.id, sql.placeholder("sessionId")))
+		.limit(1)
+		.prepare("runs_session_and_role");
+}
+const sessionAndRoleQueries = new WeakMap<Db, ReturnType<typeof prepareSessionAndRole>>();
+
 /** A session and the user's role in it (null for a non-participant) in one query; undefined for no session. */
 export async function findSessionAndRole(
 	db: Db,
 	sessionId: string,
 	userId: string,
-): Promise<{ session: SessionRow; role: Role | null } | undefined> {
-	const rows = await db
-		.select({ session: sessions, role: participants.role })
-		.from(sessions)
-		.leftJoin(participants, and(eq(participants.sessionId, sessions.id), eq(participants.userId, userId)))
-		.where(eq(sessions.id, sessionId))
-		.limit(1);
-	const row = rows[0];
-	return row ? { session: row.session, role: (row.role as Role | null) ?? null } : undefined;
+): Promise<{ session: RunSession; role: Role | null } | undefined> {
+	let query = sessionAndRoleQueries.get(db);
+	if (!query) sessionAndRoleQueries.set(db, (query = prepareSessionAndRole(db)));
+	const row = (await query.execute({ sessionId, userId }))[0];
+	return row
+		? { session: { id: row.id, language: row.language, code: row.code }, role: (row.role as Role | null) ?? null }
+		: undefined;
 }

@@ -6,10 +6,9 @@ import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
 import { requireSessionRole } from "../sessions/sessionAccess.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
-import type { SessionRow } from "../sessions/sessionRepository.ts";
 import { type ExecutionResult, toExecutionResult } from "./executionResult.ts";
 import { RUN_JOB_PREFIX, type RunHub } from "./RunHub.ts";
-import { findExecutionResult, findSessionAndRole, listExecutionResults } from "./runRepository.ts";
+import { findExecutionResult, findSessionAndRole, listExecutionResults, type RunSession } from "./runRepository.ts";
 import { checkSize, MAX_STDIN_BYTES, RUN_BODY_LIMIT_BYTES, resolveRunSource } from "./runSource.ts";
 
 /** A language whose toolchain is installed where the runners run. */
@@ -59,7 +58,7 @@ export function queueFailure(e: unknown): never {
  * The session of a run, for a user already authenticated: requireSessionRole's checks and
  * answers (every role may run) in one query.
  */
-async function runnableSession(ctx: ServerContext, sessionId: string, userId: string): Promise<SessionRow> {
+async function runnableSession(ctx: ServerContext, sessionId: string, userId: string): Promise<RunSession> {
 	const found = isSessionId(sessionId) ? await findSessionAndRole(ctx.db, sessionId, userId) : undefined;
 	if (!found) throw new ApiError("not_found", "Session not found");
 	if (!found.role) throw new ApiError("forbidden", "You are not a participant of this session");

@@ -14,7 +14,7 @@ export const RUN_BODY_LIMIT_BYTES = 2 * (MAX_CODE_BYTES + MAX_STDIN_BYTES) + 64 
 /** The code and language to run: the request's, else the session document's current ones. */
 export async function resolveRunSource(
 	ctx: ServerContext,
-	session: SessionRow,
+	session: Pick<SessionRow, "id" | "language" | "code">,
 	body: { language?: string | undefined; code?: string | undefined },
 ): Promise<{ language: string; code: string }> {
 	if (body.language !== undefined && !isLanguageId(body.language)) {
