@@ -237,9 +237,14 @@ describe("two people editing one session in the browser", () => {
 		expect(await page.locator(".editor-pane").isVisible()).toBe(true);
 	});
 
-	it("changes the password from the session list; the old token stops working (RELIABILITY 27)", async () => {
+	it("changes the password from the session list and ends the other device's connection (RELIABILITY 27)", async () => {
 		const dana = await registerAccount(server.url, "dana");
-		await api<{ id: string }>(server.url, "POST", "/create-session", {}, dana.token);
+		const created = await api<{ id: string }>(server.url, "POST", "/create-session", {}, dana.token);
+		const laptop = await newPage();
+		await useAccountInPage(laptop, server.url, dana);
+		await laptop.goto(`${server.url}/s/${created.id}`);
+		await expect.poll(() => laptop.locator(".badge.connection").textContent(), { timeout: 20_000 }).toBe("Live");
+
 		const phone = await newPage();
 		await useAccountInPage(phone, server.url, dana);
 		await phone.goto(`${server.url}/`);
@@ -257,7 +262,10 @@ describe("two people editing one session in the browser", () => {
 			.poll(() => phone.locator(".change-password [role=status]").textContent())
 			.toBe("Password changed. Other devices have been signed out.");
 
-		// The old token is refused; the phone keeps working with its new token.
+		// The laptop's document connection ends and it says why; the old token is refused; the phone keeps
+		// working with its new token.
+		await expect.poll(() => laptop.locator(".badge.connection").textContent(), { timeout: 20_000 }).toBe("Offline");
+		expect(await laptop.getByRole("alert").filter({ hasText: "signed out" }).count()).toBe(1);
 		await expect(api(server.url, "GET", "/me", undefined, dana.token)).rejects.toThrow(/401/);
 		await phone.reload();
 		await expect.poll(() => phone.getByRole("link", { name: "Untitled" }).count(), { timeout: 20_000 }).toBe(1);

@@ -63,6 +63,14 @@ export interface OpenSession {
 /** How often a session made offline retries registering while the server stays unreachable. */
 const REGISTER_RETRY_MS = 10_000;
 
+/** Words for a document connection the server closed (closeEvents.ts on the server). */
+export function serverCloseMessage(reason: string): string {
+	if (reason === "Token revoked")
+		return "you were signed out (logged out or password changed elsewhere). Log in again; your edits stay on this device.";
+	if (reason === "Access revoked") return "you no longer have access to this session.";
+	return `the server closed this session (${reason || "no reason given"}). Reload the page to reconnect.`;
+}
+
 export function collabUrl(sessionId: string, location: Pick<Location, "protocol" | "host">): string {
 	const scheme = location.protocol === "https:" ? "wss" : "ws";
 	return `${scheme}://${location.host}/collab/${encodeURIComponent(sessionId)}`;
@@ -113,7 +121,8 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		const covered = loaded && coversLocalChanges(stored, Y.decodeStateVector(Y.encodeStateVector(doc)), localClients);
 		// Retries after a lost connection stay "offline" (each attempt would flash "connecting");
 		// only the very first attempt reads "connecting", and then the indicator says "syncing".
-		const down = socket === "disconnected" || (socket === "connecting" && lostConnection);
+		// A refused or server-closed document is as good as offline: nothing reaches the server.
+		const down = refused !== null || socket === "disconnected" || (socket === "connecting" && lostConnection);
 		const connection: ConnectionState = connected && synced ? "live" : down ? "offline" : "connecting";
 		const sync = syncState({ connected: !down, synced: connected && synced, covered });
 		return { connection, sync, readOnly, authenticated, refused, notOnServer };
@@ -151,6 +160,16 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 	});
 	provider.on("authenticationFailed", ({ reason }: { reason: string }) => {
 		refused = reason || "The server refused the connection";
+		emit();
+	});
+	// The server ended this document's connection while the socket stays open (the provider then neither
+	// syncs nor retries): a token revoked by logout or a password change, or access removed.
+	provider.on("close", ({ event }: { event?: { reason?: string } }) => {
+		const websocket = provider.configuration.websocketProvider as unknown as { status?: string };
+		if (websocket.status !== "connected") return; // The socket itself closed: "status" covers it.
+		synced = false;
+		authenticated = false;
+		refused = serverCloseMessage(event?.reason ?? "");
 		emit();
 	});
 	provider.on("synced", ({ state }: { state: boolean }) => {
