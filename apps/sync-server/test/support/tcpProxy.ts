@@ -49,6 +49,7 @@ export async function startTcpProxy(target: ProxyTarget): Promise<TcpProxy> {
 	let stalled = false;
 	let down = false;
 	const pairs = new Set<Pair>();
+	const accepted = new Set<net.Socket>();
 
 	const deliver = (dir: Direction, item: Item) => {
 		if (item === "close") dir.destroy();
@@ -85,6 +86,8 @@ export async function startTcpProxy(target: ProxyTarget): Promise<TcpProxy> {
 
 	const server = net.createServer(async (client) => {
 		client.on("error", () => {});
+		accepted.add(client);
+		client.once("close", () => accepted.delete(client));
 		client.pause();
 		const port = down ? null : await Promise.resolve(target()).catch(() => null);
 		if (port === null || down || client.destroyed) {
@@ -141,7 +144,9 @@ export async function startTcpProxy(target: ProxyTarget): Promise<TcpProxy> {
 			down = value;
 		},
 		async close() {
+			down = true;
 			for (const pair of [...pairs]) destroy(pair);
+			for (const socket of accepted) socket.destroy();
 			await new Promise<void>((resolve) => server.close(() => resolve()));
 		},
 	};
