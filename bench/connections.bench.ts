@@ -25,16 +25,23 @@ const SMOKE_SETTLE_MS = 1_000;
 const SMOKE_RELEASE_WAIT_MS = 3_000;
 
 /**
- * The Node flags of the sync server's `npm start` (apps/sync-server/package.json), so the
- * benchmark's node runs as a deployed one does.
+ * The environment and Node flags of the sync server's `npm start` (apps/sync-server/package.json,
+ * `[NAME=value ...] node [flags] src/main.ts`), so the benchmark's node runs as a deployed one does.
  */
-function startScriptNodeFlags(): string {
+function startScript(): { command: string; env: Record<string, string> } {
 	const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "apps/sync-server/package.json"), "utf8")) as {
 		scripts: { start: string };
 	};
-	const words = pkg.scripts.start.split(/\s+/);
-	if (words[0] !== "node") throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-	return words.slice(1, -1).join(" ");
+	const command = pkg.scripts.start;
+	const words = command.split(/\s+/);
+	const env: Record<string, string> = {};
+	while (words[0]?.includes("=")) {
+		const [name, ...value] = (words.shift() as string).split("=");
+		env[name as string] = value.join("=");
+	}
+	if (words[0] !== "node") throw new Error(`unexpected start script: ${command}`);
+	env.NODE_OPTIONS = words.slice(1, -1).join(" ");
+	return { command, env };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -164,8 +171,8 @@ export default async function run(opts: {
 	const requested = opts.smoke ? SMOKE_CONNECTIONS : FULL_CONNECTIONS;
 	const settleMs = opts.smoke ? SMOKE_SETTLE_MS : SETTLE_MS;
 	const releaseWaitMs = opts.smoke ? SMOKE_RELEASE_WAIT_MS : RELEASE_WAIT_MS;
-	const nodeFlags = startScriptNodeFlags();
-	const server = await startTandem({ database: "postgres", inspect: true, env: { NODE_OPTIONS: nodeFlags } });
+	const start = startScript();
+	const server = await startTandem({ database: "postgres", inspect: true, env: start.env });
 	if (!server.inspectorUrl) throw new Error("the server did not print its inspector URL");
 	const inspectorUrl = server.inspectorUrl;
 	const workers: ChildProcess[] = [];
@@ -204,6 +211,10 @@ export default async function run(opts: {
 		};
 		const cycles: Cycle[] = [];
 		for (let i = 0; i < CYCLES; i++) cycles.push(await cycle(setup));
+		// A preload that cannot be found is skipped by ld.so with a warning: say which allocator ran.
+		const allocator = readFileSync(`/proc/${server.pid}/maps`, "utf8").includes("libjemalloc")
+			? "The node ran on jemalloc."
+			: "jemalloc was not found (install libjemalloc2): the node ran on glibc's malloc.";
 		const limitNote =
 			target < requested
 				? `The server's open-file limit is ${fmt(limits.soft)} (soft) / ${fmt(limits.hard)} (hard, \`ulimit -Hn\`; raising it needs CAP_SYS_RESOURCE, which this machine denies even to root), and the server holds ${fmt(fdsStart)} descriptors before any socket, so ${fmt(target)} connections (limit − baseline − ${SERVER_FD_MARGIN} spare) is the most this machine allows instead of ${fmt(requested)}.`
@@ -227,9 +238,9 @@ export default async function run(opts: {
 			];
 		});
 		const markdown = [
-			`One Tandem node in a child process (scale-out deployment on the machine's Postgres, private schema, so RSS is the node's own and not PGlite's in-process database heap), one user and one session; ${fmt(workers.length)} client process(es) open ${fmt(target)} WebSockets to \`/collab/{sessionId}\`, each authenticated with the bearer token (Hocuspocus auth message; token and participant check on the server) and synced (SyncStep1/2), ${CONCURRENCY_PER_WORKER} handshakes in flight per client process; then all close. Idle sockets send an empty awareness message every 15 s, as a provider's awareness renewal does, so the 60 s idle timeout never fires. The server runs with the Node flags of its start script (\`${nodeFlags}\`, docs/decisions/035-reclaim-memory-after-connections-close.md). RSS is VmRSS of the server process. *Start* (${fmtBytes(rssStart)}, ${fmt(fdsStart)} fds) is after one warm-up connection opened and closed, ${fmt(settleMs / 1000)} s of quiet and a forced full GC; *open* is ${fmt(settleMs / 1000)} s after the last handshake; *after close* is the lowest RSS in the ${fmt(releaseWaitMs / 1000)} s after every socket closed. The last column forces a full V8 garbage collection through the inspector (the server runs with \`--inspect\` on loopback) and compares with the start: what remains there is held, not merely not yet collected. The cycle runs twice on the same server: if the second cycle's RSS does not climb above the first's, the memory left after close is heap V8 keeps for reuse rather than a leak.${opts.smoke ? " Smoke run: 200 connections." : ""}`,
+			`One Tandem node in a child process (scale-out deployment on the machine's Postgres, private schema, so RSS is the node's own and not PGlite's in-process database heap), one user and one session; ${fmt(workers.length)} client process(es) open ${fmt(target)} WebSockets to \`/collab/{sessionId}\`, each authenticated with the bearer token (Hocuspocus auth message; token and participant check on the server) and synced (SyncStep1/2), ${CONCURRENCY_PER_WORKER} handshakes in flight per client process; then all close. Idle sockets send an empty awareness message every 15 s, as a provider's awareness renewal does, so the 60 s idle timeout never fires. The server runs with the environment and Node flags of its start script (\`${start.command}\`: jemalloc and \`--expose-gc\`, docs/decisions/035-reclaim-memory-after-connections-close.md). RSS is VmRSS of the server process. *Start* (${fmtBytes(rssStart)}, ${fmt(fdsStart)} fds) is after one warm-up connection opened and closed, ${fmt(settleMs / 1000)} s of quiet and a forced full GC; *open* is ${fmt(settleMs / 1000)} s after the last handshake; *after close* is the lowest RSS in the ${fmt(releaseWaitMs / 1000)} s after every socket closed (the node runs one memory-reducing collection of its own a second after the last close, and jemalloc returns freed pages within its 10 s decay). The last column forces a full V8 garbage collection through the inspector (the server runs with \`--inspect\` on loopback) and compares with the start: what remains there is held, not merely not yet collected. The cycle runs twice on the same server: if the second cycle's RSS does not climb above the first's, what is left after close is reused, not leaked.${opts.smoke ? " Smoke run: 200 connections." : ""}`,
 			"",
-			limitNote,
+			`${limitNote} ${allocator}`,
 			"",
 			table(
 				[
