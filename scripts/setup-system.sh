@@ -3,7 +3,8 @@
 # Safe to run again: apt-get skips what is already installed.
 set -euo pipefail
 
-packages=(bubblewrap chromium fonts-dejavu-core util-linux)
+# libjemalloc2: the sync-server start script preloads jemalloc (docs/decisions/035).
+packages=(bubblewrap chromium fonts-dejavu-core util-linux libjemalloc2)
 # Toolchains for the runner's languages; the machine may already have some of them.
 command -v go >/dev/null || packages+=(golang-go)
 command -v ruby >/dev/null || packages+=(ruby)
