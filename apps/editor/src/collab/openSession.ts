@@ -153,6 +153,10 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		emit();
 	});
 	provider.on("authenticated", ({ scope }: { scope: string }) => {
+		// After a dropped connection the server removed this person's presence but kept its clock, so the
+		// same state sent again would be ignored: re-announce it with the next clock.
+		const presence = provider.awareness?.getLocalState();
+		if (presence) provider.awareness?.setLocalState({ ...presence });
 		readOnly = scope === "readonly";
 		authenticated = true;
 		refused = null;
