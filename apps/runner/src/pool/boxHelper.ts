@@ -17,7 +17,8 @@ export type FromHelper =
 	| { type: "error"; seq: number; message: string };
 
 function send(message: FromHelper): void {
-	if (process.connected) process.send?.(message);
+	// A failed send means the parent is gone: the disconnect handler ends this process.
+	if (process.connected) process.send?.(message, undefined, undefined, () => {});
 }
 
 if (process.send) {

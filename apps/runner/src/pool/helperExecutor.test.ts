@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import type { RunJob } from "@tandem/run-queue";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultLimits } from "../sandbox/limits.ts";
@@ -65,6 +67,24 @@ describe("box helper process", () => {
 		const next = await executor.execute(job("print('again')", [""]), defaultLimits(), () => {});
 		expect(next.runs[0]?.stdout).toBe("again\n");
 		expect(executor.pid).not.toBe(first);
+	});
+
+	it("keeps a process that awaits only its job alive while the helper starts, and exits after close", async () => {
+		const script = [
+			`import { startHelperExecutor } from ${JSON.stringify(path.join(import.meta.dirname, "helperExecutor.ts"))};`,
+			`import { defaultLimits } from ${JSON.stringify(path.join(import.meta.dirname, "../sandbox/limits.ts"))};`,
+			"const executor = startHelperExecutor();",
+			`const job = ${JSON.stringify(job("print('alone')", [""]))};`,
+			"const result = await executor.execute(job, defaultLimits(), () => {});",
+			"console.log(JSON.stringify(result.runs[0].stdout));",
+			"await executor.close();",
+		].join("\n");
+		const stdout = await new Promise<string>((resolve, reject) =>
+			execFile(process.execPath, ["--input-type=module", "-e", script], (error, out, err) =>
+				error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+			),
+		);
+		expect(JSON.parse(stdout)).toBe("alone\n");
 	});
 
 	it("ends the helper on close", async () => {

@@ -105,17 +105,20 @@ export function startHelperExecutor(): HelperExecutor {
 			if (closed) throw new Error("runner helper is closed");
 			helper ??= start();
 			const current = helper;
-			await current.ready;
 			const id = ++seq;
 			return new Promise<RunResult>((resolve, reject) => {
 				pending.set(id, { resolve, reject, progress });
+				// Held from here, so a caller awaiting only this job keeps its process alive while the helper boots.
 				if (pending.size === 1) hold(current.child, true);
-				const message: ToHelper = { type: "job", seq: id, job, limits };
-				current.child.send(message, (e) => {
-					if (!e) return;
+				const fail = (e: Error) => {
+					if (!pending.has(id)) return;
 					settle(id);
 					reject(e);
-				});
+				};
+				current.ready.then(() => {
+					const message: ToHelper = { type: "job", seq: id, job, limits };
+					current.child.send(message, (e) => e && fail(e));
+				}, fail);
 			});
 		},
 		async close() {
