@@ -198,6 +198,7 @@ async function measureWorkloads(
 ): Promise<{ title: string; markdown: string; ratios: Record<string, number> }> {
 	const rows: string[][] = [];
 	const ratios: Record<string, number> = {};
+	const loadBefore = os.loadavg()[0] ?? 0;
 	for (const w of WORKLOADS) {
 		const variants: [string, Variant][] = [
 			["bare", bare],
@@ -225,6 +226,8 @@ async function measureWorkloads(
 		`Each workload run ${opts.smoke ? 3 : "20–60"} times in sequence per path (p50, p99 in ms; the paths interleaved in ${ROUNDS} rounds so load from elsewhere falls on all alike), then the same count with ${CONCURRENCY} at a time (runs/s). Ratio = p50 / bare p50, where bare runs the toolchain with the box's own flags (Python: python3 -I -B -S; a plain python3 main.py is shown beside it). The runner sandbox is a fresh bubblewrap box per run (pre-started: set up and waiting for its files) with its own memory/pids/freezer/cpuacct cgroups, rlimits, a private tmpfs, no network; C includes compiling in its own box. REST submit is POST /execute-code over HTTP to \`npm start\` (scripts/start.ts: PGlite in a temporary DATA_DIR, the in-process queue and runner pool) as a session participant: authentication, the session check, the queue, the pool's box helper process, and the stored result (written after the answer).`,
 		"",
 		table(["workload", "path", "p50 ms", "p99 ms", `runs/s @${CONCURRENCY}`, "p50 vs bare"], rows),
+		"",
+		`Load average (1 min) on the ${os.availableParallelism()} cores: ${fmt(loadBefore, 2)} at the start of this benchmark, ${fmt(os.loadavg()[0] ?? 0, 2)} at its end.`,
 	].join("\n");
 	return { title: "Runner: sandbox overhead", markdown, ratios };
 }
