@@ -38,7 +38,13 @@ try {
 				}
 			: {},
 	);
-	pool = startRunnerPool({ queue, concurrency: runnerConfig.concurrency, limits: runnerConfig.limits });
+	// The pool shares the sync server's large process whatever the queue: boxes spawn from a helper process.
+	pool = startRunnerPool({
+		queue,
+		concurrency: runnerConfig.concurrency,
+		limits: runnerConfig.limits,
+		helperProcess: true,
+	});
 } catch (e: unknown) {
 	unavailableReason = `Code execution is unavailable on this machine: ${e instanceof Error ? e.message : String(e)}`;
 	console.error(JSON.stringify({ level: "warn", msg: unavailableReason }));
