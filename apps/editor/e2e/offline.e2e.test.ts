@@ -72,7 +72,7 @@ afterAll(async () => {
 });
 
 describe("offline editing and merge on reconnect", () => {
-	it("reloads offline with the text, keeps typing, and merges with an online edit of the same lines", async () => {
+	it("reloads offline with the text, keeps typing, and merges with an online edit of the same lines (RELIABILITY 21)", async () => {
 		const alice = await registerAccount(server.url, "alice");
 		const bob = await registerAccount(server.url, "bob");
 		const sessionId = await createSession(server.url, alice.token, { title: "Offline pair", language: "python" });
