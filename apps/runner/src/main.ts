@@ -1,7 +1,8 @@
 import { createRunQueue } from "@tandem/run-queue";
 import { loadRunnerConfig } from "./config.ts";
 import { startRunnerPool } from "./pool/startRunnerPool.ts";
-import { killOwnBoxes, sweepOrphanBoxes } from "./pool/sweepOrphanBoxes.ts";
+import { drainOwnBoxes, killOwnBoxes, sweepOrphanBoxes } from "./pool/sweepOrphanBoxes.ts";
+import { closeWarmBoxes } from "./sandbox/box.ts";
 import { prepareSandbox } from "./sandbox/executeJob.ts";
 
 // A standalone runner: pulls jobs from BullMQ on Redis. SIGTERM stops taking jobs, lets the
@@ -70,7 +71,8 @@ async function shutdown(signal: string): Promise<void> {
 	await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
 	// No job runs any more: whatever is still in a box of ours (a box the sandbox kept ready) would
 	// outlive us.
-	killOwnBoxes();
+	await Promise.race([closeWarmBoxes().catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
+	if (!(await drainOwnBoxes(5_000))) console.error("runner: a box still held processes at exit");
 	process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -21,14 +21,23 @@ function cgroupBases(): string[] {
 		.filter((dir) => existsSync(dir));
 }
 
-function killProcsOf(dir: string): void {
+/** SIGKILLs every process in the cgroup; returns how many it found. */
+function killProcsOf(dir: string): number {
+	let found = 0;
 	try {
 		for (const p of readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n")) {
-			if (p) process.kill(Number(p), "SIGKILL");
+			if (!p) continue;
+			found++;
+			try {
+				process.kill(Number(p), "SIGKILL");
+			} catch {
+				// Exited between reading and killing.
+			}
 		}
 	} catch {
-		// Gone already, or the process exited between reading and killing.
+		// Gone already.
 	}
+	return found;
 }
 
 /**
@@ -36,15 +45,30 @@ function killProcsOf(dir: string): void {
  * jobs unfinished, so that no box outlives it and no half-run verdict is reported before it exits.
  * The empty cgroups are removed by the next runner's {@link sweepOrphanBoxes}.
  */
-export function killOwnBoxes(): void {
+export function killOwnBoxes(): number {
 	const own = `${RUN_CGROUP_PREFIX}${process.pid}-`;
+	let found = 0;
 	for (const base of cgroupBases()) {
 		try {
-			for (const entry of readdirSync(base)) if (entry.startsWith(own)) killProcsOf(path.join(base, entry));
+			for (const entry of readdirSync(base)) if (entry.startsWith(own)) found += killProcsOf(path.join(base, entry));
 		} catch {
 			// Hierarchy vanished.
 		}
 	}
+	return found;
+}
+
+/**
+ * Kills this runner's boxes until none holds a process (a box being set up can fork after its
+ * cgroup was read, so one pass is not enough), for at most `deadlineMs`. Returns true when empty.
+ */
+export async function drainOwnBoxes(deadlineMs: number): Promise<boolean> {
+	const until = Date.now() + deadlineMs;
+	while (killOwnBoxes() > 0) {
+		if (Date.now() > until) return false;
+		await new Promise((r) => setTimeout(r, 20));
+	}
+	return true;
 }
 
 /**
