@@ -2,7 +2,7 @@ import fastifyCookie from "@fastify/cookie";
 import { type Extension, Hocuspocus } from "@hocuspocus/server";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import { registerAuthRoutes } from "./auth/authRoutes.ts";
-import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleLimits } from "./auth/LoginThrottle.ts";
+import { createThrottle, DEFAULT_THROTTLE, type ThrottleLimits } from "./auth/LoginThrottle.ts";
 import { requireUser } from "./auth/requestAuth.ts";
 import { createTokenService, resolveTokenSecret, type TokenService } from "./auth/tokens.ts";
 import type { UserRow } from "./auth/users.ts";
@@ -14,12 +14,14 @@ import { PersistenceExtension } from "./collab/PersistenceExtension.ts";
 import { RedisSync, redisSyncConfig } from "./collab/RedisSync.ts";
 import type { Config } from "./config.ts";
 import { type Database, type Db, openDatabase } from "./db/database.ts";
+import { registerEventRoutes } from "./events/eventRoutes.ts";
+import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
 import { drizzleDocumentStore } from "./persistence/drizzleDocumentStore.ts";
-import { registerSessionRoutes } from "./sessions/sessionRoutes.ts";
+import { GUESS_LIMITS, registerSessionRoutes } from "./sessions/sessionRoutes.ts";
 
 export { changeSessionDocument, readSessionDocument, viewSessionDocument } from "./collab/documents.ts";
 export { ApiError } from "./http/errors.ts";
@@ -35,6 +37,8 @@ export interface ServerContext {
 	readonly store: DocumentStore;
 	readonly tokens: TokenService;
 	readonly hocuspocus: Hocuspocus;
+	/** Live per-user notifications (GET /events); across nodes with REDIS_URL. */
+	readonly events: UserEventBus;
 	/** The authenticated user of a REST request (Bearer or cookie), or a 401/403 ApiError. */
 	requireUser(request: FastifyRequest): Promise<UserRow>;
 	readonly state: { draining: boolean; migrated: boolean };
@@ -116,6 +120,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 		return503OnClosing: true,
 	});
 	const authDeps = { db: database.db, tokens, allowedOrigins: config.allowedOrigins };
+	const events = createUserEventBus({ url: config.redisUrl, prefix: config.redisPrefix });
 	const ctx: ServerContext = {
 		config,
 		database,
@@ -123,6 +128,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 		store,
 		tokens,
 		hocuspocus,
+		events,
 		requireUser: (request) => requireUser(authDeps, request),
 		state,
 	};
@@ -132,8 +138,15 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	await app.register(fastifyCookie);
 	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);
-	registerAuthRoutes(app, ctx, new LoginThrottle(deps.throttle ?? DEFAULT_THROTTLE));
-	registerSessionRoutes(app, ctx, deps.guessThrottle);
+	// With REDIS_URL every node counts into one budget (RELIABILITY 26, 29).
+	const shared = { url: config.redisUrl, prefix: config.redisPrefix };
+	const throttles = [
+		createThrottle("login", deps.throttle ?? DEFAULT_THROTTLE, shared),
+		createThrottle("guess", deps.guessThrottle ?? GUESS_LIMITS, shared),
+	] as const;
+	registerAuthRoutes(app, ctx, throttles[0]);
+	registerSessionRoutes(app, ctx, throttles[1]);
+	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 
 	const closeSockets = attachCollabUpgrade(app.server, hocuspocus, {
@@ -142,13 +155,17 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 		accepting: () => !state.draining,
 	});
 	const watcher = new AccessWatcher(database.db, hocuspocus, deps.accessSweepMs ?? 3000);
-	app.addHook("onReady", async () => watcher.start());
+	app.addHook("onReady", async () => {
+		watcher.start();
+		await events.ready();
+	});
 
 	let drained: Promise<void> | undefined;
 	const drain = () => {
 		drained ??= (async () => {
 			state.draining = true;
 			watcher.stop();
+			streams.closeAll();
 			hocuspocus.flushPendingStores();
 			closeSockets();
 			hocuspocus.closeConnections();
@@ -162,6 +179,8 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 			await drain();
 			await app.close();
 			await hocuspocus.hooks("onDestroy", { instance: hocuspocus });
+			await events.close();
+			for (const t of throttles) await t.close?.();
 			if (!deps.database) await database.close();
 		})();
 		return closed;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { closeUserConnections } from "../collab/AuthExtension.ts";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
-import type { LoginThrottle } from "./LoginThrottle.ts";
+import type { Throttle } from "./LoginThrottle.ts";
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyDummy, verifyPassword } from "./passwords.ts";
 import { TOKEN_COOKIE } from "./requestAuth.ts";
 import {
@@ -49,7 +49,7 @@ const changePasswordBody = z.object({
 });
 
 /** POST /register, POST /login, POST /logout, POST /change-password, GET /me. */
-export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, throttle: LoginThrottle): void {
+export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, throttle: Throttle): void {
 	app.post("/register", async (request, reply) => {
 		const body = parseInput(registerBody, request.body);
 		const problem = passwordProblem(body.password);
@@ -73,7 +73,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 	app.post("/login", async (request, reply) => {
 		const body = parseInput(loginBody, request.body);
 		const login = (body.email ?? body.username ?? "").trim();
-		const wait = throttle.check(login, request.ip);
+		const wait = await throttle.check(login, request.ip);
 		if (wait > 0) {
 			throw new ApiError("rate_limited", "Too many login attempts; try again later", {
 				headers: { "retry-after": String(wait) },
@@ -82,10 +82,10 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 		const user = await findUserByLogin(ctx.db, login);
 		const ok = user ? await verifyPassword(user.passwordHash, body.password) : await verifyDummy(body.password);
 		if (!user || !ok) {
-			throttle.fail(login, request.ip);
+			await throttle.fail(login, request.ip);
 			throw new ApiError("unauthorized", "Invalid credentials");
 		}
-		throttle.succeed(login, request.ip);
+		await throttle.succeed(login, request.ip);
 		return issue(ctx, reply, user, request.protocol === "https");
 	});
 
@@ -102,17 +102,17 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 	app.post("/change-password", async (request, reply) => {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(changePasswordBody, request.body);
-		const wait = throttle.check(user.username, request.ip);
+		const wait = await throttle.check(user.username, request.ip);
 		if (wait > 0) {
 			throw new ApiError("rate_limited", "Too many password attempts; try again later", {
 				headers: { "retry-after": String(wait) },
 			});
 		}
 		if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
-			throttle.fail(user.username, request.ip);
+			await throttle.fail(user.username, request.ip);
 			throw new ApiError("forbidden", "The current password is wrong");
 		}
-		throttle.succeed(user.username, request.ip);
+		await throttle.succeed(user.username, request.ip);
 		const problem = passwordProblem(body.newPassword);
 		if (problem) throw new ApiError("invalid_input", problem.replace(/^password/, "newPassword"));
 		const updated = await changePasswordHash(ctx.db, user.id, await hashPassword(body.newPassword));

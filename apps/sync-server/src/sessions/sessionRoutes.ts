@@ -2,7 +2,7 @@ import { encodeDocument, isLanguageId, LANGUAGES, seedDocument } from "@tandem/c
 import type { FastifyInstance } from "fastify";
 import * as Y from "yjs";
 import { z } from "zod";
-import { LoginThrottle, type ThrottleLimits } from "../auth/LoginThrottle.ts";
+import { LoginThrottle, type Throttle } from "../auth/LoginThrottle.ts";
 import { findUserById, findUserByLogin, type UserRow } from "../auth/users.ts";
 import { applyRoleToConnections } from "../collab/AuthExtension.ts";
 import { viewSessionDocument } from "../collab/documents.ts";
@@ -69,17 +69,17 @@ async function sessionJson(ctx: ServerContext, row: SessionRow) {
  * Misses allowed per user per window before 429 (RELIABILITY 29): a person mistypes a
  * link a few times; enumerating 128-bit ids needs millions.
  */
-const GUESS_LIMITS = Object.freeze({ perAccount: 20, perIp: Number.POSITIVE_INFINITY, windowMs: 10 * 60_000 });
+export const GUESS_LIMITS = Object.freeze({ perAccount: 20, perIp: Number.POSITIVE_INFINITY, windowMs: 10 * 60_000 });
 
 /** The session a participant may see: 404 unknown (or malformed id), 403 for strangers, 429 for guessers. */
 async function sessionForParticipant(
 	ctx: ServerContext,
 	sessionId: string,
 	user: UserRow,
-	guesses: LoginThrottle,
+	guesses: Throttle,
 	ip: string,
 ) {
-	const wait = guesses.peek(user.id, ip);
+	const wait = await guesses.peek(user.id, ip);
 	if (wait > 0) {
 		throw new ApiError("rate_limited", "Too many unknown sessions; try again later", {
 			headers: { "retry-after": String(wait) },
@@ -87,7 +87,7 @@ async function sessionForParticipant(
 	}
 	const row = isSessionId(sessionId) ? await findSession(ctx.db, sessionId) : undefined;
 	if (!row) {
-		guesses.fail(user.id, ip);
+		await guesses.fail(user.id, ip);
 		throw new ApiError("not_found", "Session not found");
 	}
 	const role = await roleOf(ctx.db, sessionId, user.id);
@@ -99,9 +99,8 @@ async function sessionForParticipant(
 export function registerSessionRoutes(
 	app: FastifyInstance,
 	ctx: ServerContext,
-	guessLimits: ThrottleLimits = GUESS_LIMITS,
+	guesses: Throttle = new LoginThrottle(GUESS_LIMITS),
 ): void {
-	const guesses = new LoginThrottle(guessLimits);
 	app.post("/create-session", async (request, reply) => {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(createBody, request.body);
@@ -127,6 +126,10 @@ export function registerSessionRoutes(
 		const id = body.id ?? newSessionId();
 		try {
 			const row = await insertSession(ctx.db, { id, ownerId: user.id, title, code, language, state });
+			void ctx.events.publish(user.id, {
+				type: "session.created",
+				session: { id: row.id, title: row.title, language: row.language, role: "owner" },
+			});
 			reply.status(201);
 			return sessionJson(ctx, row);
 		} catch (e: unknown) {
@@ -171,6 +174,17 @@ export function registerSessionRoutes(
 		if (invitee.id === row.ownerId) throw new ApiError("invalid_input", "The owner is already a participant");
 		const { created, joinedAt } = await upsertParticipant(ctx.db, row.id, invitee.id, body.role);
 		applyRoleToConnections(ctx.hocuspocus, row.id, invitee.id, body.role);
+		const view = await viewSessionDocument(ctx.hocuspocus, ctx.store, row.id).catch(() => undefined);
+		void ctx.events.publish(invitee.id, {
+			type: "session.invited",
+			by: { id: user.id, username: user.username },
+			session: {
+				id: row.id,
+				title: view?.title ?? row.title,
+				language: view?.language ?? row.language,
+				role: body.role,
+			},
+		});
 		reply.status(created ? 201 : 200);
 		return {
 			participant: {
