@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectHostClean, hostProcessesWith, run } from "./support/sandboxHarness.ts";
+import { expectHostClean, run, settledHostProcessesWith } from "./support/sandboxHarness.ts";
 
 // RELIABILITY 1–5 and 10 at once: 20 hostile runs side by side, each with its own verdict.
 const HOSTILE: readonly { language: string; code: string; expected: readonly string[] }[] = [
@@ -28,7 +28,7 @@ describe("20 concurrent hostile runs", () => {
 		});
 		expect(good.status).toBe("ok");
 		expect(good.runs[0]?.stdout).toBe("6\n");
-		expect(hostProcessesWith("sleep 98600")).toEqual([]);
+		expect(await settledHostProcessesWith("sleep 98600")).toEqual([]);
 		await expectHostClean();
 	});
 });

@@ -2,7 +2,13 @@ import { existsSync, readdirSync } from "node:fs";
 import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { runBox } from "../src/sandbox/box.ts";
-import { expectHostClean, hostProcessesWith, run, TEST_LIMITS } from "./support/sandboxHarness.ts";
+import {
+	expectHostClean,
+	hostProcessesWith,
+	run,
+	settledHostProcessesWith,
+	TEST_LIMITS,
+} from "./support/sandboxHarness.ts";
 
 // RELIABILITY 6–13: what the box can see, reach and leave behind.
 
@@ -110,7 +116,7 @@ describe("RELIABILITY 10: daemons", () => {
 		expect(result.status, JSON.stringify(result)).toBe("ok");
 		expect(result.runs[0]?.stdout).toContain("started");
 		for (const m of ["987001", "987002", "987003", "987004"])
-			expect(hostProcessesWith(`sleep ${m}`).concat(hostProcessesWith(`sleep(${m})`))).toEqual([]);
+			expect((await settledHostProcessesWith(`sleep ${m}`)).concat(hostProcessesWith(`sleep(${m})`))).toEqual([]);
 		await expectHostClean();
 	});
 
@@ -124,7 +130,7 @@ describe("RELIABILITY 10: daemons", () => {
 			artifact: { path: "/box/out", maxBytes: 1024 },
 		});
 		expect(o.artifact?.toString()).toBe("x\n");
-		expect(hostProcessesWith("sleep 987005").concat(hostProcessesWith("sleep 987006"))).toEqual([]);
+		expect((await settledHostProcessesWith("sleep 987005")).concat(hostProcessesWith("sleep 987006"))).toEqual([]);
 		await expectHostClean();
 	});
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { runBox } from "../src/sandbox/box.ts";
 import { checkLimits, defaultLimits } from "../src/sandbox/limits.ts";
-import { expectHostClean, hostProcessesWith, run, TEST_LIMITS, TEST_RUN_LIMITS } from "./support/sandboxHarness.ts";
+import {
+	expectHostClean,
+	hostProcessesWith,
+	run,
+	settledHostProcessesWith,
+	TEST_LIMITS,
+	TEST_RUN_LIMITS,
+} from "./support/sandboxHarness.ts";
 
 // RELIABILITY 1–5: every limit comes from our cgroups and rlimits, and each has a hostile test.
 
@@ -31,7 +38,7 @@ describe("RELIABILITY 1: fork and thread bombs", () => {
 		const [, forks, errno] = result.runs[0]?.stdout.trim().split(" ") ?? [];
 		expect(Number(forks)).toBeLessThan(TEST_RUN_LIMITS.pids);
 		expect(errno).toBe("11"); // EAGAIN from the pids cgroup
-		expect(hostProcessesWith("time.sleep(100)")).toEqual([]);
+		expect(await settledHostProcessesWith("time.sleep(100)")).toEqual([]);
 		await expectNextRunUnaffected();
 	});
 
@@ -97,7 +104,7 @@ describe("RELIABILITY 3: CPU and wall clock", () => {
 	it("stops several busy processes with timeout", async () => {
 		const result = await run("bash", "for i in 1 2 3 4; do (while :; do :; done) & done\nwait\n");
 		expect(result.status, JSON.stringify(result)).toBe("timeout");
-		expect(hostProcessesWith("while :; do :; done")).toEqual([]);
+		expect(await settledHostProcessesWith("while :; do :; done")).toEqual([]);
 		await expectHostClean();
 	});
 

@@ -1,13 +1,13 @@
 // The box helper: a small Node process that runs jobs for a pool whose own process is large (the
 // sync server with PGlite). Started by helperExecutor.ts over an IPC channel; dies with its parent.
 import type { RunJob, RunResult } from "@tandem/run-queue";
-import { closeWarmBoxes } from "../sandbox/box.ts";
+import { closeWarmBoxes, limitBoxes } from "../sandbox/box.ts";
 import { executeJob } from "../sandbox/executeJob.ts";
 import type { Limits } from "../sandbox/limits.ts";
 import { killOwnBoxes } from "./sweepOrphanBoxes.ts";
 
 /** Parent → helper. */
-export type ToHelper = { type: "job"; seq: number; job: RunJob; limits: Limits } | { type: "close" };
+export type ToHelper = { type: "job"; seq: number; job: RunJob; limits: Limits; boxes?: number } | { type: "close" };
 
 /** Helper → parent. */
 export type FromHelper =
@@ -27,7 +27,8 @@ if (process.send) {
 			void closeWarmBoxes().finally(() => process.exit(0));
 			return;
 		}
-		const { seq, job, limits } = message;
+		const { seq, job, limits, boxes } = message;
+		if (boxes !== undefined) limitBoxes(boxes);
 		// The last progress report travels with the result: one message (one wake-up of the server) less.
 		let last: [number, number] | undefined;
 		const progress = (completed: number, total: number) => {

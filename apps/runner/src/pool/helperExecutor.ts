@@ -47,7 +47,7 @@ interface Helper {
  * (~450 MB resident) one spawn blocked its event loop 11–21 ms, from a ~70 MB helper it takes ~3 ms and
  * never blocks the server. A helper that dies fails its running jobs; the next job starts a new one.
  */
-export function startHelperExecutor(): HelperExecutor {
+export function startHelperExecutor(opts: { readonly boxes?: number } = {}): HelperExecutor {
 	const pending = new Map<number, Pending>();
 	let seq = 0;
 	let helper: Helper | undefined;
@@ -116,7 +116,13 @@ export function startHelperExecutor(): HelperExecutor {
 					reject(e);
 				};
 				current.ready.then(() => {
-					const message: ToHelper = { type: "job", seq: id, job, limits };
+					const message: ToHelper = {
+						type: "job",
+						seq: id,
+						job,
+						limits,
+						...(opts.boxes !== undefined ? { boxes: opts.boxes } : {}),
+					};
 					current.child.send(message, (e) => e && fail(e));
 				}, fail);
 			});

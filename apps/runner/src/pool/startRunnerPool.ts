@@ -1,4 +1,5 @@
 import type { RunQueue, WorkerHandle } from "@tandem/run-queue";
+import { limitBoxes, settleSandbox } from "../sandbox/box.ts";
 import { executeJob } from "../sandbox/executeJob.ts";
 import { checkLimits, type Limits } from "../sandbox/limits.ts";
 import { startHelperExecutor } from "./helperExecutor.ts";
@@ -20,7 +21,7 @@ export interface RunnerPoolOptions {
 }
 
 export interface RunnerPool {
-	/** Stops taking jobs and waits for the running ones to finish (their boxes are removed). */
+	/** Stops taking jobs and waits for the running ones to finish and their boxes to be removed. */
 	close(): Promise<void>;
 }
 
@@ -33,7 +34,12 @@ export function startRunnerPool(opts: RunnerPoolOptions): RunnerPool {
 		throw new RangeError(`runner concurrency must be a positive integer, got ${String(opts.concurrency)}`);
 	}
 	const limits = checkLimits(opts.limits);
-	const helper = (opts.helperProcess ?? opts.queue.kind === "in-process") ? startHelperExecutor() : undefined;
+	// Boxes still being cleaned after their run count against the concurrency too.
+	const helper =
+		(opts.helperProcess ?? opts.queue.kind === "in-process")
+			? startHelperExecutor({ boxes: opts.concurrency })
+			: undefined;
+	if (!helper) limitBoxes(opts.concurrency);
 	const worker: WorkerHandle = opts.queue.process(
 		(job, progress) => (helper ? helper.execute(job, limits, progress) : executeJob(job, limits, progress)),
 		{ concurrency: opts.concurrency },
@@ -41,7 +47,8 @@ export function startRunnerPool(opts: RunnerPoolOptions): RunnerPool {
 	let closing: Promise<void> | undefined;
 	return {
 		close() {
-			closing ??= worker.close().then(() => helper?.close());
+			// The helper removes its boxes' cgroups before it exits; in this process, settleSandbox does.
+			closing ??= worker.close().then(() => (helper ? helper.close() : settleSandbox()));
 			return closing;
 		},
 	};

@@ -272,7 +272,64 @@ function refillWarm(key: string, spec: BoxSpec): void {
 	});
 }
 
-/** Kill every pre-started box and remove its cgroup (shutdown, and tests checking the host is clean). */
+// A used box is killed before its outcome is returned; its cgroup is removed after (waiting for the
+// killed tasks to leave takes 1-3 ms, seconds on a loaded host). A box holds a slot from its start
+// until its cgroup is gone, so boxes being cleaned count against the slots (the pool's concurrency).
+const cleanups = new Set<Promise<void>>();
+const cleanupErrors: unknown[] = [];
+let boxSlots = Number.POSITIVE_INFINITY;
+let boxesHeld = 0;
+const slotWaiters: (() => void)[] = [];
+
+/** At most `n` boxes run or are being cleaned at once (a pool sets its concurrency). */
+export function limitBoxes(n: number): void {
+	if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`box limit must be a positive integer, got ${n}`);
+	boxSlots = n;
+	releaseSlot(0);
+}
+
+async function takeSlot(): Promise<void> {
+	if (boxesHeld < boxSlots) {
+		boxesHeld++;
+		return;
+	}
+	// A released slot passes straight to the next waiter (releaseSlot counts it as held).
+	await new Promise<void>((resolve) => slotWaiters.push(resolve));
+}
+
+function releaseSlot(n = 1): void {
+	boxesHeld -= n;
+	while (slotWaiters.length > 0 && boxesHeld < boxSlots) {
+		boxesHeld++;
+		(slotWaiters.shift() as () => void)();
+	}
+}
+
+function cleanInBackground(box: LaunchedBox): void {
+	const done: Promise<void> = box.cgroup
+		.destroy()
+		.catch((e: unknown) => {
+			cleanupErrors.push(e);
+			console.error(e instanceof Error ? e.message : e);
+		})
+		.finally(() => {
+			cleanups.delete(done);
+			releaseSlot();
+		});
+	cleanups.add(done);
+}
+
+/**
+ * Wait until every used box's cgroup is removed (shutdown, tests checking the host is clean).
+ * Throws when a removal failed since the last call.
+ */
+export async function settleSandbox(): Promise<void> {
+	while (cleanups.size > 0) await Promise.all([...cleanups]);
+	const errors = cleanupErrors.splice(0);
+	if (errors.length > 0) throw new AggregateError(errors, "runner: could not remove some box cgroups");
+}
+
+/** Kill every pre-started box and remove its cgroup, and wait for the used boxes' cleanup (shutdown, and tests checking the host is clean). */
 export async function closeWarmBoxes(): Promise<void> {
 	for (const pending of pendingRefills) clearImmediate(pending);
 	pendingRefills.clear();
@@ -286,6 +343,7 @@ export async function closeWarmBoxes(): Promise<void> {
 			await box.cgroup.destroy();
 		}),
 	);
+	await settleSandbox();
 }
 
 /**
@@ -295,11 +353,22 @@ export async function closeWarmBoxes(): Promise<void> {
  */
 export async function runBox(spec: BoxSpec & { readonly warm?: boolean }): Promise<BoxOutcome> {
 	const key = spec.warm ? shapeKey(spec) : "";
-	const box = (spec.warm ? takeWarm(key) : undefined) ?? launch(spec);
+	await takeSlot();
+	let box: LaunchedBox;
+	try {
+		box = (spec.warm ? takeWarm(key) : undefined) ?? launch(spec);
+	} catch (e: unknown) {
+		releaseSlot();
+		throw e;
+	}
 	try {
 		return await feed(box, spec);
+	} catch (e: unknown) {
+		box.killTree();
+		throw e;
 	} finally {
-		await box.cgroup.destroy();
+		// feed killed every process in the box before returning; removing the cgroup is off this run's path.
+		cleanInBackground(box);
 		if (spec.warm) {
 			// After the result is handed back, so starting the next box is off this run's critical path.
 			const pending = setImmediate(() => {

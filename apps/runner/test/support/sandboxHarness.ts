@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { RunJob, RunResult } from "@tandem/run-queue";
-import { closeWarmBoxes } from "../../src/sandbox/box.ts";
+import { closeWarmBoxes, settleSandbox } from "../../src/sandbox/box.ts";
 import { executeJob } from "../../src/sandbox/executeJob.ts";
 import type { BoxLimits, Limits } from "../../src/sandbox/limits.ts";
 import { liveRunCgroups } from "../../src/sandbox/runCgroup.ts";
@@ -49,6 +49,12 @@ export function run(
 		submittedAt: new Date().toISOString(),
 	};
 	return executeJob(job, limits);
+}
+
+/** Waits until every used box's cgroup is removed (runs return before that), then lists {@link hostProcessesWith}. */
+export async function settledHostProcessesWith(marker: string): Promise<number[]> {
+	await settleSandbox();
+	return hostProcessesWith(marker);
 }
 
 /** Host processes whose command line contains `marker` (a box process that outlived its run would). */
