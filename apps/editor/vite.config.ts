@@ -21,6 +21,7 @@ const API_PATHS = [
 	"/languages",
 	"/livez",
 	"/readyz",
+	"/events",
 ];
 
 // A browser navigation (GET with Accept: text/html) to a path that is both a page and an API

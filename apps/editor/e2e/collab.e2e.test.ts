@@ -113,6 +113,19 @@ describe("two people editing one session in the browser", () => {
 		await alicePage.getByRole("button", { name: "Close" }).click();
 	});
 
+	it("shows Bob the invitation live on his open session list, without a reload", async () => {
+		expect(new URL(bobPage.url()).pathname).toBe("/");
+		const notice = bobPage.locator(".sessions-page .notice");
+		await expect
+			.poll(() => notice.textContent())
+			.toBe(`${alice.username} invited you to “Pairing <b>demo</b>” as editor Open`);
+		expect(await notice.getByRole("link", { name: "Open" }).getAttribute("href")).toBe(new URL(sessionUrl).pathname);
+		const listed = bobPage
+			.getByRole("list", { name: "My sessions" })
+			.getByRole("link", { name: "Pairing <b>demo</b>" });
+		await expect.poll(() => listed.count()).toBe(1);
+	});
+
 	it("connects both editors live and shows each person's text and named cursor to the other", async () => {
 		await bobPage.goto(sessionUrl);
 		for (const page of [alicePage, bobPage]) {

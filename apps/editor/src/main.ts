@@ -29,7 +29,10 @@ async function render(): Promise<void> {
 		navigate(loginPath(location.pathname), { replace: true });
 		return;
 	}
-	if (route.name === "sessions") return renderSessionsPage(root, auth.user);
+	if (route.name === "sessions") {
+		cleanup = renderSessionsPage(root, auth.user);
+		return;
+	}
 	if (route.name === "session") {
 		// The editor stack (CodeMirror) loads only on the session page; the session's details,
 		// local copy and connection start meanwhile, without waiting for it.

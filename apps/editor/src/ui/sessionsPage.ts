@@ -16,10 +16,22 @@ export function languageSelect(value: string): HTMLSelectElement {
 	return select;
 }
 
-/** `/`: my sessions (newest first), "New session", "Log out", "Account" (change password). */
-export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
+/** An event of GET /events (the server's UserEvent). */
+interface LiveEvent {
+	readonly type: "session.created" | "session.invited";
+	readonly by?: { readonly username: string };
+	readonly session: { readonly id: string; readonly title: string; readonly language: string; readonly role: string };
+}
+
+/**
+ * `/`: my sessions (newest first), "New session", "Log out", "Account" (change password).
+ * While shown, GET /events adds sessions created elsewhere and invitations live. Returns the
+ * page's cleanup (closes the event stream).
+ */
+export function renderSessionsPage(root: HTMLElement, user: AuthUser): () => void {
 	const list = h("ul", { class: "session-list", "aria-label": "My sessions" });
 	const status = h("p", { class: "muted", role: "status" }, "Loading sessions…");
+	const notice = h("p", { class: "notice", role: "status", "aria-live": "polite" });
 	const title = h("input", { name: "title", maxlength: 200, placeholder: "Untitled" });
 	const language = languageSelect("python");
 	const createError = h("p", { class: "error", role: "alert" });
@@ -72,15 +84,21 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 			h("h1", null, "New session"),
 			form,
 			h("h2", null, "My sessions"),
+			notice,
 			status,
 			list,
 			changePasswordSection(),
 		),
 	);
 
+	// Sessions announced by GET /events; the server's list (GET /sessions) stays the truth on reload.
+	const live: SessionSummary[] = [];
+	let lastList: { sessions: readonly SessionSummary[]; offline: boolean } | null = null;
 	const show = (sessions: readonly SessionSummary[], offline: boolean) => {
+		lastList = { sessions, offline };
 		const pending = pendingSessions(user.id);
-		const rows = [...pending.map(pendingSummary), ...sessions.filter((s) => !pending.some((p) => p.id === s.id))];
+		const known = [...sessions, ...live.filter((l) => !sessions.some((s) => s.id === l.id))];
+		const rows = [...pending.map(pendingSummary), ...known.filter((s) => !pending.some((p) => p.id === s.id))];
 		const sorted = rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 		status.textContent = offline
 			? "Offline: showing the sessions saved on this device."
@@ -102,6 +120,27 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 		);
 	};
 
+	const events = typeof EventSource === "function" ? new EventSource("/events") : null;
+	const onLive = (message: MessageEvent<string>) => {
+		let event: LiveEvent;
+		try {
+			event = JSON.parse(message.data) as LiveEvent;
+		} catch {
+			return;
+		}
+		const { id, title, language, role } = event.session;
+		if (!live.some((l) => l.id === id)) live.push({ id, title, language, role, createdAt: new Date().toISOString() });
+		if (event.type === "session.invited") {
+			notice.replaceChildren(
+				`${event.by?.username ?? "Someone"} invited you to “${title || "Untitled"}” as ${role} `,
+				appLink(sessionPath(id), "Open"),
+			);
+		}
+		if (lastList) show(lastList.sessions, lastList.offline);
+	};
+	events?.addEventListener("session.created", onLive);
+	events?.addEventListener("session.invited", onLive);
+
 	registerAllPending(user.id)
 		.then(() => api<{ sessions: SessionSummary[] }>("GET", "/sessions"))
 		.then(({ sessions }) => {
@@ -114,4 +153,5 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): void {
 			if (e instanceof ApiError && e.status === 0) return show(loadSessionList(user.id) ?? [], true);
 			status.textContent = errorMessage(e);
 		});
+	return () => events?.close();
 }
