@@ -27,9 +27,11 @@ interface Stream {
 	close(): void;
 }
 
-async function openStream(base: string, token: string): Promise<Stream> {
+async function openStream(base: string, token: string, via: "bearer" | "cookie" = "bearer"): Promise<Stream> {
 	const abort = new AbortController();
-	const res = await fetch(`${base}/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+	const headers: Record<string, string> =
+		via === "bearer" ? { authorization: `Bearer ${token}` } : { cookie: `tandem_token=${token}` };
+	const res = await fetch(`${base}/events`, { headers, signal: abort.signal });
 	const events: Received[] = [];
 	let buffer = "";
 	const ended = (async () => {
@@ -59,8 +61,8 @@ async function openStream(base: string, token: string): Promise<Stream> {
 }
 
 const streams: Stream[] = [];
-async function stream(base: string, token: string): Promise<Stream> {
-	const s = await openStream(base, token);
+async function stream(base: string, token: string, via: "bearer" | "cookie" = "bearer"): Promise<Stream> {
+	const s = await openStream(base, token, via);
 	streams.push(s);
 	return s;
 }
@@ -114,9 +116,10 @@ describe("GET /events on one node", () => {
 		expect(carolStream.events.map((e) => e.type)).toEqual(["session.created"]);
 	});
 
-	it("tells the owner's other tabs about a session they created", async () => {
+	it("tells the owner's other tabs about a session they created (the stream authenticated by the cookie, as EventSource does)", async () => {
 		const alice = await registerUser(server.url, "ssecreator");
-		const tab = await stream(server.url, alice.token);
+		const tab = await stream(server.url, alice.token, "cookie");
+		expect(tab.status).toBe(200);
 		const session = await createSession(server.url, alice.token, { title: "From the laptop", language: "rust" });
 		await eventually(() => tab.events.length > 0);
 		expect(tab.events[0]?.data).toEqual({
