@@ -338,6 +338,7 @@ export async function closeWarmBoxes(): Promise<void> {
 	warmCount = 0;
 	await Promise.all(
 		all.map(async (box) => {
+			setRef(box, true); // Awaited below: an unreferenced child would let the process exit first.
 			box.killTree();
 			await box.exit;
 			await box.cgroup.destroy();
