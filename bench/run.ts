@@ -1,8 +1,9 @@
 // `npm run bench`: run every bench/*.bench.ts in this one process and write docs/PERFORMANCE.md.
 // `node bench/run.ts --smoke`: a seconds-long smoke of each, printed, PERFORMANCE.md untouched.
-// `--only <name>` (repeatable) runs just bench/<name>.bench.ts; `--out <path>` writes elsewhere.
+// `--only <name>` (repeatable) runs just bench/<name>.bench.ts and replaces only its section of
+// docs/PERFORMANCE.md; `--out <path>` writes a whole report elsewhere.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -105,13 +106,37 @@ export function describeEnvironment(): string {
 	return ["| | |", "| --- | --- |", ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join("\n");
 }
 
+function renderSection(o: BenchOutcome): string {
+	return o.error
+		? `## ${o.title}\n\nThis benchmark failed in this run:\n\n\`\`\`\n${o.error}\n\`\`\``
+		: `## ${o.title}\n\n*${o.file}, ${o.seconds.toFixed(0)} s.*\n\n${o.markdown}`;
+}
+
+/**
+ * `existing` (a whole PERFORMANCE.md) with the sections of `outcomes` replaced (matched by title) or
+ * appended, each marked as rerun on its own; the other sections stay as they were.
+ */
+export function spliceReport(existing: string, outcomes: readonly BenchOutcome[]): string {
+	let text = existing.endsWith("\n") ? existing : `${existing}\n`;
+	for (const o of outcomes) {
+		const rendered = renderSection(o).replace(
+			/^(## .*\n\n\*.*\*)\n/,
+			`$1\n\nThis section was rerun on its own (\`node bench/run.ts --only ${o.file.replace(/\.bench\.ts$/, "")}\`) on ${new Date().toISOString().slice(0, 10)}, apart from the rest of this report; compare its rows with each other.\n`,
+		);
+		const start = text.indexOf(`\n## ${o.title}\n`);
+		if (start < 0) {
+			text = `${text}\n${rendered}\n`;
+			continue;
+		}
+		const next = text.indexOf("\n## ", start + 1);
+		text = `${text.slice(0, start + 1)}${rendered}\n${next < 0 ? "" : text.slice(next)}`;
+	}
+	return text;
+}
+
 /** The whole PERFORMANCE.md. */
 export function renderReport(outcomes: readonly BenchOutcome[]): string {
-	const sections = outcomes.map((o) =>
-		o.error
-			? `## ${o.title}\n\nThis benchmark failed in this run:\n\n\`\`\`\n${o.error}\n\`\`\``
-			: `## ${o.title}\n\n*${o.file}, ${o.seconds.toFixed(0)} s.*\n\n${o.markdown}`,
-	);
+	const sections = outcomes.map(renderSection);
 	return [
 		"# Performance",
 		"",
@@ -139,7 +164,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
 	const only = argValues(args, "--only");
 	const out = argValues(args, "--out")[0] ?? (smoke ? undefined : path.join(REPO_ROOT, "docs/PERFORMANCE.md"));
 	const outcomes = await runBenchmarks({ smoke, only });
-	const report = renderReport(outcomes);
+	// `--only` into the default report keeps the other benchmarks' sections.
+	const splice = only.length > 0 && !argValues(args, "--out")[0] && !smoke && existsSync(out ?? "");
+	const report = splice && out ? spliceReport(readFileSync(out, "utf8"), outcomes) : renderReport(outcomes);
 	if (out) {
 		writeFileSync(out, report);
 		console.error(`wrote ${path.relative(process.cwd(), out) || out}`);
