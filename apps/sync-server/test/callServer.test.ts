@@ -4,6 +4,7 @@ import { type CollabClient, connectClient } from "./support/collabClient.ts";
 import {
 	api,
 	createSession,
+	databaseUrl,
 	eventually,
 	type RunningServer,
 	registerUser,
@@ -80,9 +81,7 @@ describe("call signalling on the real server", () => {
 			await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 			await admin.end();
 		});
-		const url = new URL(TEST_DATABASE_URL);
-		url.pathname = `/${dbName}`;
-		const env = { DATABASE_URL: url.toString(), REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: dbName };
+		const env = { DATABASE_URL: databaseUrl(dbName), REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: dbName };
 		const nodeA: RunningServer = await startTestServer(env);
 		closers.push(() => nodeA.close());
 		const nodeB: RunningServer = await startTestServer(env);

@@ -4,6 +4,7 @@ import { type ChildServer, spawnServer } from "./support/childServer.ts";
 import {
 	api,
 	createSession,
+	databaseUrl,
 	eventually,
 	type RunningServer,
 	registerUser,
@@ -159,10 +160,8 @@ describe("GET /events across two nodes over Postgres and Redis", () => {
 
 	beforeAll(async () => {
 		await admin.unsafe(`CREATE DATABASE "${dbName}"`);
-		const u = new URL(TEST_DATABASE_URL);
-		u.pathname = `/${dbName}`;
 		const env = {
-			DATABASE_URL: u.toString(),
+			DATABASE_URL: databaseUrl(dbName),
 			REDIS_URL: TEST_REDIS_URL,
 			REDIS_PREFIX: dbName,
 			DATA_DIR: "/nonexistent-unused",

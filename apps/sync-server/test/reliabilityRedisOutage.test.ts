@@ -1,13 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { codeText, readCode } from "@tandem/crdt-schema";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
+import { startRedis, stopRedis } from "./support/privateRedis.ts";
 import {
 	createSession,
+	databaseUrl,
 	eventually,
+	freePort,
 	type RunningServer,
 	registerUser,
 	startTestServer,
@@ -24,58 +26,6 @@ let redisPort = 0;
 let redis: ChildProcess | undefined;
 let a: RunningServer;
 let b: RunningServer;
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.once("error", reject);
-		srv.listen(0, "127.0.0.1", () => {
-			const address = srv.address();
-			srv.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
-		});
-	});
-}
-
-function ping(port: number): Promise<boolean> {
-	return new Promise((resolve) => {
-		const socket = net.connect(port, "127.0.0.1");
-		socket.once("error", () => resolve(false));
-		socket.once("connect", () => socket.write("PING\r\n"));
-		socket.once("data", (d) => {
-			socket.destroy();
-			resolve(d.toString().startsWith("+PONG"));
-		});
-	});
-}
-
-/** A private redis-server on `port` (no persistence), started only for this file. */
-async function startRedis(port: number): Promise<ChildProcess> {
-	const child = spawn(
-		"redis-server",
-		["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-		{
-			stdio: "ignore",
-		},
-	);
-	const failed = new Promise<never>((_, reject) =>
-		child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}`))),
-	);
-	await Promise.race([eventually(() => ping(port), 50), failed]);
-	return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null) return;
-	const exited = new Promise((r) => child.once("exit", r));
-	child.kill("SIGKILL");
-	await exited;
-}
-
-function databaseUrl(name: string): string {
-	const u = new URL(TEST_DATABASE_URL);
-	u.pathname = `/${name}`;
-	return u.toString();
-}
 
 async function storedCode(node: RunningServer, sessionId: string): Promise<string> {
 	const state = await node.server.ctx.store.loadDocument(sessionId);

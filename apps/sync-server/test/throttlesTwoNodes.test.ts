@@ -1,11 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
+import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis, stopRedis } from "./support/privateRedis.ts";
 import {
 	api,
+	databaseUrl,
 	eventually,
+	freePort,
 	type RunningServer,
 	registerUser,
 	startTestServer,
@@ -21,58 +23,6 @@ let redis: ChildProcess | undefined;
 let redisPort = 0;
 let a: RunningServer;
 let b: RunningServer;
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.once("error", reject);
-		srv.listen(0, "127.0.0.1", () => {
-			const address = srv.address();
-			srv.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
-		});
-	});
-}
-
-function ping(port: number): Promise<boolean> {
-	return new Promise((resolve) => {
-		const socket = net.connect(port, "127.0.0.1");
-		socket.once("error", () => resolve(false));
-		socket.once("connect", () => socket.write("PING\r\n"));
-		socket.once("data", (d) => {
-			socket.destroy();
-			resolve(d.toString().startsWith("+PONG"));
-		});
-	});
-}
-
-/** A private redis-server (no persistence): this file stops it, never the machine's Redis. */
-async function startRedis(port: number): Promise<ChildProcess> {
-	const child = spawn(
-		"redis-server",
-		["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-		{
-			stdio: "ignore",
-		},
-	);
-	const failed = new Promise<never>((_, reject) =>
-		child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}`))),
-	);
-	await Promise.race([eventually(() => ping(port), 50), failed]);
-	return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null) return;
-	const exited = new Promise((r) => child.once("exit", r));
-	child.kill("SIGKILL");
-	await exited;
-}
-
-function databaseUrl(name: string): string {
-	const u = new URL(TEST_DATABASE_URL);
-	u.pathname = `/${name}`;
-	return u.toString();
-}
 
 const login = (node: RunningServer, username: string, password: string) =>
 	api(node.url, "POST", "/login", { body: { username, password } });

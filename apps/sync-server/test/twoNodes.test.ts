@@ -7,6 +7,7 @@ import { type CollabClient, connectClient } from "./support/collabClient.ts";
 import {
 	api,
 	createSession,
+	databaseUrl,
 	eventually,
 	registerUser,
 	TEST_DATABASE_URL,
@@ -17,12 +18,6 @@ const dbName = `tandem_test_${Math.random().toString(36).slice(2, 10)}`;
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
 const nodes: ChildServer[] = [];
 const clients: CollabClient[] = [];
-
-function databaseUrl(name: string): string {
-	const u = new URL(TEST_DATABASE_URL);
-	u.pathname = `/${name}`;
-	return u.toString();
-}
 
 beforeAll(async () => {
 	await admin.unsafe(`CREATE DATABASE "${dbName}"`);

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { type ChildServer, spawnServer } from "./childServer.ts";
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from "./testServer.ts";
+import { databaseUrl, TEST_DATABASE_URL, TEST_REDIS_URL } from "./testServer.ts";
 import { codeOfState } from "./typists.ts";
 
 /**
@@ -22,12 +22,11 @@ export async function startCluster(name: string, env: Record<string, string>): P
 	const dbName = `tandem_${name}_${Math.random().toString(36).slice(2, 10)}`;
 	const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
 	await admin.unsafe(`CREATE DATABASE "${dbName}"`);
-	const url = new URL(TEST_DATABASE_URL);
-	url.pathname = `/${dbName}`;
-	const sql = postgres(url.toString(), { max: 2, onnotice: () => {} });
+	const url = databaseUrl(dbName);
+	const sql = postgres(url, { max: 2, onnotice: () => {} });
 	const nodes = new Set<ChildServer>();
 	const fullEnv = {
-		DATABASE_URL: url.toString(),
+		DATABASE_URL: url,
 		REDIS_URL: TEST_REDIS_URL,
 		REDIS_PREFIX: dbName,
 		DATA_DIR: "/nonexistent-unused",

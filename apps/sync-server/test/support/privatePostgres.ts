@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "./testServer.ts";
 
 /** A throwaway Postgres on a free port, for fault tests that stop and start it (never the shared one). */
 export interface PrivatePostgres {
@@ -10,18 +10,6 @@ export interface PrivatePostgres {
 	stop(): void;
 	start(): void;
 	destroy(): void;
-}
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.listen(0, "127.0.0.1", () => {
-			const address = server.address();
-			server.close(() =>
-				typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-			);
-		});
-	});
 }
 
 // initdb refuses to run as root; the image has a postgres user for that.

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { type Config, loadConfig } from "../../src/config.ts";
@@ -6,6 +7,25 @@ import { buildServer, type ServerDeps, type TandemServer } from "../../src/serve
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+/** A free TCP port on loopback (closed again at once: a child process binds it next). */
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.once("error", reject);
+		srv.listen(0, "127.0.0.1", () => {
+			const address = srv.address();
+			srv.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
+		});
+	});
+}
+
+/** The URL of database `name` on the test Postgres server. */
+export function databaseUrl(name: string): string {
+	const u = new URL(TEST_DATABASE_URL);
+	u.pathname = `/${name}`;
+	return u.toString();
+}
+
 export const TEST_TOKEN_SECRET = "test-secret-0123456789abcdef-0123456789";
 
 export interface RunningServer {
