@@ -1,4 +1,5 @@
 import * as Y from "yjs";
+import { fromBase64 } from "./base64.ts";
 
 /** What the sync indicator shows. */
 export type SyncState = "offline" | "syncing" | "saved";
@@ -14,8 +15,7 @@ export function decodeStoredMessage(payload: string): Map<number, number> | null
 	const { type, stateVector } = (message ?? {}) as { type?: unknown; stateVector?: unknown };
 	if (type !== "stored" || typeof stateVector !== "string") return null;
 	try {
-		const bytes = Uint8Array.from(atob(stateVector), (c) => c.charCodeAt(0));
-		return Y.decodeStateVector(bytes);
+		return Y.decodeStateVector(fromBase64(stateVector));
 	} catch {
 		return null;
 	}

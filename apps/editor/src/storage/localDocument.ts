@@ -1,5 +1,6 @@
 import { IndexeddbPersistence } from "y-indexeddb";
 import * as Y from "yjs";
+import { fromBase64, toBase64 } from "../collab/base64.ts";
 
 /** Custom-store key under which the ids of clients that edited on this device are kept. */
 const LOCAL_CLIENTS_KEY = "localClients";
@@ -70,16 +71,6 @@ export function attachLocalDocument(doc: Y.Doc, userId: string, sessionId: strin
 
 /** How long local updates gather before one read transaction confirms they are written. */
 const CONFIRM_DELAY_MS = 50;
-
-function toBase64(bytes: Uint8Array): string {
-	let binary = "";
-	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-	return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-	return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
 
 /**
  * An IndexedDB write still in flight when the page is reloaded or closed can be aborted, and with the
