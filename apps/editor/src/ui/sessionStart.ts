@@ -1,4 +1,4 @@
-import { api } from "../api/apiClient.ts";
+import { ApiError, api } from "../api/apiClient.ts";
 import type { Auth } from "../auth/authStore.ts";
 import type { OpenSession } from "../collab/openSession.ts";
 import { isPendingSession, registerPendingSession } from "../storage/pendingSessions.ts";
@@ -54,7 +54,13 @@ export function startSession(sessionId: string, auth: Auth): SessionStart {
 	);
 	const view = session.then(firstVerdict).then(async () => {
 		// Made offline on this device: the server learns of it first (or we stay offline).
-		if (isPendingSession(auth.user.id, sessionId)) await registerPendingSession(auth.user.id, sessionId);
+		if (isPendingSession(auth.user.id, sessionId)) {
+			// Still unregistered (the network came back only now): asking for it would get a 404 and a
+			// "No such session" page. Treat it as offline; the document stays open and registers on reconnect.
+			if ((await registerPendingSession(auth.user.id, sessionId)) === "offline") {
+				throw new ApiError(0, "network", "The session is not on the server yet");
+			}
+		}
 		return api<SessionView>("GET", `/session/${encodeURIComponent(sessionId)}`);
 	});
 	// The page handles a failure; this only keeps it from being reported as unhandled meanwhile.
