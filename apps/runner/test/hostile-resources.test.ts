@@ -4,6 +4,7 @@ import { checkLimits, defaultLimits } from "../src/sandbox/limits.ts";
 import {
 	expectHostClean,
 	hostProcessesWith,
+	KERNEL_COUNTED_LIMITS,
 	run,
 	settledHostProcessesWith,
 	TEST_LIMITS,
@@ -13,7 +14,12 @@ import {
 // RELIABILITY 1–5: every limit comes from our cgroups and rlimits, and each has a hostile test.
 
 async function expectNextRunUnaffected(): Promise<void> {
-	const next = await run("python", "import os\nprint(sorted(os.listdir('/tmp')), sorted(os.listdir('/box')))\n");
+	const next = await run(
+		"python",
+		"import os\nprint(sorted(os.listdir('/tmp')), sorted(os.listdir('/box')))\n",
+		[""],
+		KERNEL_COUNTED_LIMITS,
+	);
 	expect(next.status).toBe("ok");
 	expect(next.runs[0]?.stdout.trim()).toBe("[] ['main.py']");
 	await expectHostClean();
@@ -69,7 +75,12 @@ describe("RELIABILITY 1: fork and thread bombs", () => {
 
 describe("RELIABILITY 2: memory bombs", () => {
 	it("kills a heap bomb with memory_limit", async () => {
-		const result = await run("python", "a = []\nwhile True:\n    a.append(bytearray(8 * 1024 * 1024))\n");
+		const result = await run(
+			"python",
+			"a = []\nwhile True:\n    a.append(bytearray(8 * 1024 * 1024))\n",
+			[""],
+			KERNEL_COUNTED_LIMITS,
+		);
 		expect(result.status, JSON.stringify(result)).toBe("memory_limit");
 		expect(result.runs[0]?.memoryKb ?? 0).toBeLessThanOrEqual(TEST_RUN_LIMITS.memoryBytes / 1024);
 		await expectNextRunUnaffected();
@@ -78,7 +89,16 @@ describe("RELIABILITY 2: memory bombs", () => {
 	it("kills a touched static array larger than the limit with memory_limit", async () => {
 		const code =
 			"#include <string.h>\nstatic char big[512 << 20];\nint main(void){memset(big, 1, sizeof big);return big[12345];}\n";
-		const result = await run("c", code);
+		const result = await run("c", code, [""], KERNEL_COUNTED_LIMITS);
+		expect(result.status, JSON.stringify(result)).toBe("memory_limit");
+		await expectHostClean();
+	});
+
+	it("judges memory_limit from the cgroup's OOM count even when time runs out afterwards", async () => {
+		// The bomb is OOM-killed first (the kernel counts it, whatever the load); the script then spins
+		// until the tree's CPU limit. Both limits were hit: memory first, and the verdict says so.
+		const code = "python3 -c 'a = []\nwhile True: a.append(bytearray(8 << 20))'\nwhile :; do :; done\n";
+		const result = await run("bash", code, [""], KERNEL_COUNTED_LIMITS);
 		expect(result.status, JSON.stringify(result)).toBe("memory_limit");
 		await expectHostClean();
 	});
@@ -87,7 +107,7 @@ describe("RELIABILITY 2: memory bombs", () => {
 		// Each tmpfs alone fits its size cap (48 MiB); together they exceed the 96 MiB memory limit.
 		const code =
 			"for d in /tmp /dev/shm /box; do for i in 1 2 3 4 5 6; do head -c 7M /dev/zero > $d/fill$i || echo fail $d; done; done\necho done\n";
-		const result = await run("bash", code);
+		const result = await run("bash", code, [""], KERNEL_COUNTED_LIMITS);
 		expect(["memory_limit", "runtime_error"]).toContain(result.status);
 		expect(result.runs[0]?.stdout).not.toContain("done");
 		await expectNextRunUnaffected();

@@ -191,15 +191,19 @@ describe("runners killed mid-job over BullMQ (RELIABILITY 14, 35)", () => {
 	it("retries a job whose runner is killed once, and fails it when its runner is killed again", async () => {
 		const observer = observers[0];
 		if (!observer) throw new Error("no observer");
-		const job = { ...pythonJob(1), code: "import time\ntime.sleep(4)\nprint('never')" };
+		// It sleeps past the runners' wall limit (5 s), so only its runner's death ends it early. Between
+		// the kills one runner is started, not three: starting runners on a loaded host can take longer
+		// than the job, which then ended "done" on the runner that was up first.
+		const job = { ...pythonJob(1), code: "import time\ntime.sleep(60)\nprint('never')" };
 		await observer.submit(job);
 		const runningCount = () => events[0]?.filter((e) => e.jobId === job.id && e.state === "running").length ?? 0;
 		for (const attempt of [1, 2]) {
 			await until(() => runningCount() >= attempt, `running #${attempt}`);
-			// Whichever runner holds it dies: kill them all, then bring the pool back.
+			// Whichever runner holds it dies: kill them all; the next one takes the job over.
 			for (const r of [...runners]) await killRunner(r);
-			for (let i = 0; i < RUNNERS; i++) await startRunner();
+			await startRunner();
 		}
+		for (let i = 1; i < RUNNERS; i++) await startRunner();
 		await until(() => both(job.id), "the stalled job's verdict");
 		for (const i of [0, 1]) expect(terminal(i, job.id).map((e) => e.state)).toEqual(["failed"]);
 		expect(terminal(0, job.id)[0]?.error).toMatch(/stalled/);

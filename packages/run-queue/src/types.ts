@@ -78,8 +78,13 @@ export interface InputOutcome {
 	readonly signal?: string | null;
 	readonly timeMs: number;
 	readonly memoryKb?: number;
-	/** True when a stream was cut at the output cap. */
+	/**
+	 * True when a stream was cut at the output cap (status `output_limit`); the cut output ends on a
+	 * UTF-8 character boundary, so it can be up to 3 bytes shorter than the cap.
+	 */
 	readonly truncated?: boolean;
+	/** With `truncated`: the cap per stream (stdout, stderr) that was reached, bytes (runner config). */
+	readonly outputLimitBytes?: number;
 }
 /** Another name for {@link InputOutcome}. */
 export type InputRun = InputOutcome;

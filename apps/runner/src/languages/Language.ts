@@ -8,21 +8,29 @@ export interface CompileStep {
 	readonly artifact: string;
 }
 
+/** Per-program names: the source file and, for Java, the class to run (RELIABILITY 42). */
+export interface ProgramEntry {
+	readonly sourceFile: string;
+	readonly mainClass?: string;
+}
+
 /** One row of the language table (STYLE: adding a language is adding a file). */
 export interface Language {
 	/** Id from packages/crdt-schema LANGUAGES. */
 	readonly id: string;
 	readonly name: string;
-	/** File name of the source inside the box's work dir. */
+	/** File name of the source inside the box's work dir (unless {@link Language.entryOf} names another). */
 	readonly sourceFile: string;
+	/** Names derived from the program itself (Java: the file after the public class, the class with main). */
+	readonly entryOf?: (code: string) => ProgramEntry;
 	/** Host executable whose presence makes the language available; undefined when not installed. */
 	readonly toolchain: () => string | undefined;
 	/** Host command printing the version (run once, unsandboxed: it is our toolchain, not user code). */
 	readonly versionProbe: () => readonly string[];
-	readonly compile?: (limits: BoxLimits) => CompileStep;
+	readonly compile?: (limits: BoxLimits, entry: ProgramEntry) => CompileStep;
 	/** Box path the artefact is written to in each run box (compiled languages). */
 	readonly runArtifact?: string;
-	readonly run: (limits: BoxLimits) => readonly string[];
+	readonly run: (limits: BoxLimits, entry: ProgramEntry) => readonly string[];
 	readonly env?: (limits: BoxLimits) => Readonly<Record<string, string>>;
 	/** Host paths bound read-only (toolchains outside /usr, config under /etc). */
 	readonly binds?: () => readonly BoxBind[];

@@ -12,7 +12,7 @@ import { ruby } from "./ruby.ts";
 import { rust } from "./rust.ts";
 import { typescript } from "./typescript.ts";
 
-export type { CompileStep, Language } from "./Language.ts";
+export type { CompileStep, Language, ProgramEntry } from "./Language.ts";
 
 /** Every language the runner knows, by id (ids from packages/crdt-schema LANGUAGES). */
 export const LANGUAGE_TABLE: ReadonlyMap<string, Language> = new Map(

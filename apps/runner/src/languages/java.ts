@@ -1,3 +1,4 @@
+import { findJavaEntry } from "./javaEntry.ts";
 import { heapMb, type Language } from "./Language.ts";
 import { etcBinds, findExecutable } from "./toolchain.ts";
 
@@ -19,22 +20,26 @@ export const java: Language = {
 	sourceFile: "Main.java",
 	toolchain: () => findExecutable("/usr/bin/javac") && findExecutable("/usr/bin/java"),
 	versionProbe: () => ["/usr/bin/javac", "-version"],
-	compile: (limits) => ({
+	// The file is named after the public class (javac requires it) and the class with main is run.
+	entryOf: findJavaEntry,
+	compile: (limits, entry) => ({
 		argv: [
 			"/bin/sh",
 			"-c",
-			'mkdir classes && /usr/bin/javac "$@" -encoding UTF-8 -d classes Main.java && tar -C classes -cf /box/app.tar .',
+			'src=$1; shift; mkdir classes && /usr/bin/javac "$@" -encoding UTF-8 -d classes "$src" && tar -C classes -cf /box/app.tar .',
 			"javac",
+			entry.sourceFile,
 			...jvmFlags(limits, "-J"),
 		],
 		artifact: "/box/app.tar",
 	}),
 	runArtifact: "/box/app.tar",
-	run: (limits) => [
+	run: (limits, entry) => [
 		"/bin/sh",
 		"-c",
-		'mkdir classes && tar -xf app.tar -C classes && exec /usr/bin/java "$@" -cp classes Main',
+		'main=$1; shift; mkdir classes && tar -xf app.tar -C classes && exec /usr/bin/java "$@" -cp classes "$main"',
 		"java",
+		entry.mainClass ?? "Main",
 		...jvmFlags(limits, ""),
 	],
 	binds: () => etcBinds("java-"),

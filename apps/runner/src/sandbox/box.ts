@@ -46,7 +46,8 @@ export interface BoxOutcome {
 	readonly memoryKb?: number;
 	readonly wallTimeout: boolean;
 	readonly cpuTimeout: boolean;
-	readonly oom: boolean;
+	/** The cgroup counted the tree at its memory limit (see RunCgroup.memoryLimitHit), whatever else stopped it. */
+	readonly memoryLimit: boolean;
 	readonly outputLimited: boolean;
 	readonly artifact?: Buffer;
 }
@@ -426,6 +427,21 @@ function bwrapArgs(spec: BoxSpec): string[] {
 	return args;
 }
 
+/**
+ * `buf` without a UTF-8 sequence that the cut at its end left incomplete (RELIABILITY 40): output cut at
+ * a byte limit ends on a character boundary, never with half a character (shown as U+FFFD).
+ */
+export function cutAtCharBoundary(buf: Buffer): Buffer {
+	// A sequence is at most 4 bytes: look back at most 3 bytes for the lead byte of the last one.
+	for (let back = 1; back <= Math.min(4, buf.length); back++) {
+		const byte = buf[buf.length - back] as number;
+		if ((byte & 0xc0) === 0x80) continue; // A continuation byte: the lead byte is further back.
+		const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+		return needed > back ? buf.subarray(0, buf.length - back) : buf;
+	}
+	return buf;
+}
+
 function capture(stream: Readable | null | undefined, cap: number, onCap: () => void): () => Buffer {
 	const chunks: Buffer[] = [];
 	let size = 0;
@@ -446,7 +462,7 @@ function capture(stream: Readable | null | undefined, cap: number, onCap: () => 
 		size += chunk.length;
 	});
 	stream?.on("error", () => {});
-	return () => Buffer.concat(chunks);
+	return () => (capped ? cutAtCharBoundary(Buffer.concat(chunks)) : Buffer.concat(chunks));
 }
 
 /** Create the cgroup and start the wrapper → bwrap; the box waits for its input files. */
@@ -574,7 +590,7 @@ async function feed(box: LaunchedBox, spec: BoxSpec): Promise<BoxOutcome> {
 		memoryKb: cgroup.peakKb(),
 		wallTimeout,
 		cpuTimeout,
-		oom: cgroup.oomKilled(),
+		memoryLimit: cgroup.memoryLimitHit(),
 		outputLimited: box.outputLimited(),
 		...(artifact ? { artifact } : {}),
 	};

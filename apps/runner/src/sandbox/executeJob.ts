@@ -1,5 +1,5 @@
 import type { CompileOutcome, InputOutcome, ProgressReporter, RunJob, RunResult, RunStatus } from "@tandem/run-queue";
-import { getLanguage, type Language, listLanguages } from "../languages/index.ts";
+import { getLanguage, type Language, listLanguages, type ProgramEntry } from "../languages/index.ts";
 import { BOX_DIR, type BoxFile, type BoxOutcome, checkHostTools, runBox } from "./box.ts";
 import { type BoxLimits, checkLimits, type Limits } from "./limits.ts";
 import { initCgroups } from "./runCgroup.ts";
@@ -14,17 +14,22 @@ export async function prepareSandbox(): Promise<void> {
 	await listLanguages();
 }
 
+/**
+ * The verdict of one run, from what the kernel counted: a flood of output first (the runner cut it),
+ * then memory (the cgroup counted the tree at its limit: a tree stuck in reclaim at its limit is
+ * killed for time on a loaded host, but its memory is what stopped it), then time, then the exit.
+ */
 function classifyRun(lang: Language, o: BoxOutcome): RunStatus {
 	if (!o.started) return "internal_error";
 	if (o.outputLimited) return "output_limit";
-	if (o.wallTimeout || o.cpuTimeout) return "timeout";
-	const failed = o.exitCode !== 0 || o.signal !== null;
+	const failed = o.wallTimeout || o.cpuTimeout || o.exitCode !== 0 || o.signal !== null;
 	if (!failed) return "ok";
-	if (o.oom || lang.isOutOfMemory?.(o)) return "memory_limit";
+	if (o.memoryLimit || lang.isOutOfMemory?.(o)) return "memory_limit";
+	if (o.wallTimeout || o.cpuTimeout) return "timeout";
 	return "runtime_error";
 }
 
-function inputOutcome(inputId: string, status: RunStatus, o: BoxOutcome): InputOutcome {
+function inputOutcome(inputId: string, status: RunStatus, o: BoxOutcome, limits: BoxLimits): InputOutcome {
 	return {
 		inputId,
 		status,
@@ -34,7 +39,7 @@ function inputOutcome(inputId: string, status: RunStatus, o: BoxOutcome): InputO
 		signal: o.signal,
 		timeMs: o.timeMs,
 		...(o.memoryKb !== undefined ? { memoryKb: o.memoryKb } : {}),
-		...(o.outputLimited ? { truncated: true } : {}),
+		...(o.outputLimited ? { truncated: true, outputLimitBytes: limits.outputBytes } : {}),
 	};
 }
 
@@ -48,8 +53,8 @@ function compileStatus(o: BoxOutcome, artifact: Buffer | undefined): RunStatus {
 
 function compileMessage(o: BoxOutcome, status: RunStatus): string {
 	const out = [o.stdout, o.stderr].filter((s) => s !== "").join("\n");
-	if (status === "timeout") return `${out}\ncompilation stopped: time limit`.trim();
-	if (o.oom) return `${out}\ncompilation stopped: memory limit`.trim();
+	if (status === "timeout" && !o.memoryLimit) return `${out}\ncompilation stopped: time limit`.trim();
+	if (o.memoryLimit) return `${out}\ncompilation stopped: memory limit`.trim();
 	return out;
 }
 
@@ -92,12 +97,13 @@ export async function executeJob(job: RunJob, limits: Limits, progress?: Progres
 		});
 	}
 	const binds = lang.binds?.() ?? [];
-	const source: BoxFile = { path: `${BOX_DIR}/${lang.sourceFile}`, content: job.code };
+	const entry: ProgramEntry = lang.entryOf?.(job.code) ?? { sourceFile: lang.sourceFile };
+	const source: BoxFile = { path: `${BOX_DIR}/${entry.sourceFile}`, content: job.code };
 
 	let runFiles: BoxFile[] = [source];
 	let compile: CompileOutcome | undefined;
 	if (lang.compile) {
-		const step = lang.compile(limits.compile);
+		const step = lang.compile(limits.compile, entry);
 		const o = await runBox({
 			tag: `${lang.id}-compile`,
 			warm: true,
@@ -119,7 +125,7 @@ export async function executeJob(job: RunJob, limits: Limits, progress?: Progres
 
 	const runs: InputOutcome[] = [];
 	for (const input of job.inputs) {
-		const o = await runOne(lang, limits.run, runFiles, binds, input.stdin);
+		const o = await runOne(lang, entry, limits.run, runFiles, binds, input.stdin);
 		if (!compile && lang.isSyntaxError && o.started && o.exitCode !== 0 && lang.isSyntaxError(o)) {
 			// Interpreted languages fail to parse before running anything: report it as the compile step.
 			compile = {
@@ -130,15 +136,26 @@ export async function executeJob(job: RunJob, limits: Limits, progress?: Progres
 			progress?.(total, total);
 			return finish("compile_error", [], compile);
 		}
-		runs.push(inputOutcome(input.id, classifyRun(lang, o), o));
+		runs.push(inputOutcome(input.id, classifyRun(lang, o), o, limits.run));
 		progress?.(runs.length, total);
 	}
 	const firstBad = runs.find((r) => r.status !== "ok");
 	return finish(firstBad?.status ?? "ok", runs, compile);
 }
 
+/**
+ * What a run's program reads on stdin: the input as given, plus a final "\n" when it is non-empty and
+ * lacks one (RELIABILITY 41). Line readers (bash `read`, C `scanf("%d\n")`, Java's Scanner.nextLine
+ * loops, `while read` idioms) otherwise lose or mis-handle the last line of input typed or pasted
+ * without a trailing newline; no judge's input is meant to end mid-line. Empty input stays empty.
+ */
+export function stdinForProgram(stdin: string): string {
+	return stdin === "" || stdin.endsWith("\n") ? stdin : `${stdin}\n`;
+}
+
 function runOne(
 	lang: Language,
+	entry: ProgramEntry,
 	limits: BoxLimits,
 	files: BoxFile[],
 	binds: ReturnType<NonNullable<Language["binds"]>>,
@@ -148,11 +165,11 @@ function runOne(
 	return runBox({
 		tag: `${lang.id}-run`,
 		warm: true,
-		argv: lang.run(limits),
+		argv: lang.run(limits, entry),
 		env: lang.env?.(limits),
 		files,
 		binds,
-		stdin,
+		stdin: stdinForProgram(stdin),
 		limits,
 	});
 }

@@ -13,8 +13,13 @@ export interface RunCgroup {
 	pids(): number[];
 	/** Kill every process in the cgroup (frozen first where a freezer exists, so nothing forks away). */
 	killAll(): void;
-	/** True when the memory limit was hit (OOM kill or allocation failures at the limit). */
-	oomKilled(): boolean;
+	/**
+	 * True when the kernel counted the tree at its memory limit: an OOM kill (v1 `memory.oom_control`
+	 * oom_kill, v2 `memory.events` oom_kill), a task waiting in OOM (v1 under_oom), a failed charge
+	 * (v1 `failcnt`, v2 `memory.events` max), or a peak within {@link MEMORY_LIMIT_SLACK_BYTES} of the
+	 * limit. Read from the cgroup, never guessed from time (RELIABILITY 2).
+	 */
+	memoryLimitHit(): boolean;
 	/** Peak memory of the run, KiB. */
 	peakKb(): number | undefined;
 	/** CPU time used by the whole tree, milliseconds. */
@@ -34,6 +39,12 @@ const CGROUP_ROOT = "/sys/fs/cgroup";
 const DRAIN_DEADLINE_MS = 15_000;
 /** Per-run cgroup directory names start with this, then the runner's pid. */
 export const RUN_CGROUP_PREFIX = "tandem-box-";
+/**
+ * A peak this close to the memory limit counts as reaching it: the kernel charges a fault's pages at
+ * once and refuses the charge that would pass the limit, so a tree stuck in reclaim at its limit can
+ * peak up to one charge below it (a 2 MiB transparent huge page at most).
+ */
+export const MEMORY_LIMIT_SLACK_BYTES = 2 * 1024 * 1024;
 
 function ownPaths(): Map<string, string> {
 	const out = new Map<string, string>();
@@ -239,18 +250,25 @@ function createV1(l: CgroupLayout, name: string, limits: Pick<BoxLimits, "memory
 		procsFiles: Object.keys(dirs).map(procsOf),
 		pids: allPids,
 		killAll,
-		oomKilled() {
+		memoryLimitHit() {
 			const mem = dirs.memory as string;
 			try {
-				const m = /oom_kill (\d+)/.exec(readFileSync(path.join(mem, "memory.oom_control"), "utf8"));
-				if (m && Number(m[1]) > 0) return true;
+				const control = readFileSync(path.join(mem, "memory.oom_control"), "utf8");
+				if (/^oom_kill [1-9]/m.test(control) || /^under_oom 1/m.test(control)) return true;
 			} catch {
-				// Fall through to failcnt.
+				// Fall through to the charge counters.
 			}
-			return (
+			if (
 				(readNumber(path.join(mem, "memory.memsw.failcnt")) ?? 0) > 0 ||
 				(readNumber(path.join(mem, "memory.failcnt")) ?? 0) > 0
+			) {
+				return true;
+			}
+			const peak = Math.max(
+				readNumber(path.join(mem, "memory.max_usage_in_bytes")) ?? 0,
+				readNumber(path.join(mem, "memory.memsw.max_usage_in_bytes")) ?? 0,
 			);
+			return peak >= limits.memoryBytes - MEMORY_LIMIT_SLACK_BYTES;
 		},
 		peakKb() {
 			const peak = readNumber(path.join(dirs.memory as string, "memory.max_usage_in_bytes"));
@@ -289,12 +307,13 @@ function createV2(l: CgroupLayout, name: string, limits: Pick<BoxLimits, "memory
 		procsFiles: [procs],
 		pids: () => readProcs(procs),
 		killAll,
-		oomKilled() {
+		memoryLimitHit() {
 			try {
-				return /oom_kill [1-9]/.test(readFileSync(path.join(dir, "memory.events"), "utf8"));
+				if (/^(oom_kill|max) [1-9]/m.test(readFileSync(path.join(dir, "memory.events"), "utf8"))) return true;
 			} catch {
-				return false;
+				// Fall through to the peak.
 			}
+			return (readNumber(path.join(dir, "memory.peak")) ?? 0) >= limits.memoryBytes - MEMORY_LIMIT_SLACK_BYTES;
 		},
 		peakKb() {
 			const peak = readNumber(path.join(dir, "memory.peak"));

@@ -31,6 +31,16 @@ export const TEST_LIMITS: Limits = Object.freeze({
 	}),
 });
 
+/**
+ * TEST_LIMITS with a wall clock that never binds first on a loaded host (the CI machine runs at load
+ * 5+ on two cores): verdicts then come only from what the kernel counted (cgroup CPU time, memory
+ * charge and OOM kills, the pids limit, the output cap), so tests of those limits are deterministic.
+ */
+export const KERNEL_COUNTED_LIMITS: Limits = Object.freeze({
+	...TEST_LIMITS,
+	run: Object.freeze({ ...TEST_RUN_LIMITS, wallMs: 120_000 }),
+});
+
 let seq = 0;
 
 /** Run code with the given stdins (one input each) under {@link TEST_LIMITS}. */
