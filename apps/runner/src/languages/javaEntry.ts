@@ -6,7 +6,7 @@ export interface JavaEntry {
 	readonly mainClass: string;
 }
 
-/** What runs when no top-level type declares `static void main(`: javac/java then report the problem. */
+/** The file and class when the source declares no top-level type at all: javac then reports the problem. */
 const DEFAULT_CLASS = "Main";
 
 /**
@@ -103,7 +103,8 @@ export function findJavaEntry(source: string): JavaEntry {
 	const hasMain = (t: (typeof types)[number]) => MAIN.test(membersOnly(text.slice(t.bodyStart, t.bodyEnd)));
 	const publicType = types.find((t) => t.isPublic);
 	const mainType = (publicType && hasMain(publicType) ? publicType : undefined) ?? types.find(hasMain);
-	const mainName = mainType?.name ?? publicType?.name ?? DEFAULT_CLASS;
+	// Without any main, the first type is run so that java names the real problem ("no main method in A").
+	const mainName = mainType?.name ?? publicType?.name ?? types[0]?.name ?? DEFAULT_CLASS;
 	return {
 		sourceFile: `${publicType?.name ?? mainName}.java`,
 		mainClass: pkg ? `${pkg}.${mainName}` : mainName,
