@@ -6,6 +6,7 @@ import type { RunResult } from "@tandem/run-queue";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sweepOrphanBoxes } from "../src/pool/sweepOrphanBoxes.ts";
 import { checkHostTools, runBox } from "../src/sandbox/box.ts";
+import { boxUidRange } from "../src/sandbox/boxUids.ts";
 import { prepareSandbox } from "../src/sandbox/executeJob.ts";
 import { initCgroups } from "../src/sandbox/runCgroup.ts";
 import { expectHostClean, hostProcessesWith, run, TEST_LIMITS } from "./support/sandboxHarness.ts";
@@ -114,7 +115,7 @@ describe("file descriptors", () => {
 });
 
 describe("host uid", () => {
-	it("every process of the box, bwrap included, runs as uid 65534 on the host, never root", async () => {
+	it("RELIABILITY 49: every process of the box, bwrap included, runs as the box's own uid from the range, never root or nobody", async () => {
 		const marker = `9873${process.pid}`;
 		const pending = run("bash", `sleep 1.${marker} & wait\n`);
 		const sleeper = await until(() => hostProcessesWith(`sleep 1.${marker}`)[0], "the box's sleep on the host");
@@ -126,7 +127,11 @@ describe("host uid", () => {
 		}
 		await pending;
 		expect(chain.length).toBeGreaterThanOrEqual(4);
-		for (const p of chain) expect(p.uid, JSON.stringify(chain)).toBe("65534\t65534\t65534\t65534");
+		const { base, count } = boxUidRange();
+		const uid = Number(chain[0]?.uid?.split("\t")[0]);
+		expect(uid).toBeGreaterThanOrEqual(base);
+		expect(uid).toBeLessThan(base + count);
+		for (const p of chain) expect(p.uid, JSON.stringify(chain)).toBe(`${uid}\t${uid}\t${uid}\t${uid}`);
 		await expectHostClean();
 	});
 });

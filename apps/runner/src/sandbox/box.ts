@@ -1,6 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, lstatSync } from "node:fs";
+import path from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { acquireBoxUid, releaseBoxUid } from "./boxUids.ts";
 import { reachableSource } from "./hostMirror.ts";
 import type { BoxLimits } from "./limits.ts";
 import { createRunCgroup, type RunCgroup } from "./runCgroup.ts";
@@ -59,7 +61,39 @@ const BWRAP = "/usr/bin/bwrap";
 // The wrapper chain: bash (fd closing), setpriv (uid drop, pdeathsig), bwrap, perl (the exit monitor).
 const HOST_TOOLS = ["/bin/bash", "/usr/bin/setpriv", BWRAP, "/usr/bin/perl"] as const;
 
-/** Throws with a clear message when a tool the box needs is missing on this host (checked at boot). */
+/** The seccomp filter's generator (libseccomp through Debian's python3-seccomp). */
+const SECCOMP_GENERATOR = path.join(import.meta.dirname, "seccompFilter.py");
+let seccompProgram: Buffer | undefined;
+
+/**
+ * The box's seccomp filter as a compiled BPF program (RELIABILITY 49: io_uring, AF_VSOCK, keyrings and
+ * Docker's default deny set fail with EPERM), built once per process by seccompFilter.py. Throws a
+ * clear error when it cannot be built: the runner refuses to run code without it.
+ */
+export function seccompFilter(): Buffer {
+	if (seccompProgram) return seccompProgram;
+	let program: Buffer;
+	try {
+		program = execFileSync("/usr/bin/python3", ["-I", SECCOMP_GENERATOR], {
+			stdio: ["ignore", "pipe", "pipe"],
+			timeout: 60_000,
+			env: { PATH: "/usr/bin:/bin" },
+		});
+	} catch (e: unknown) {
+		const stderr = String((e as { stderr?: Buffer }).stderr ?? "").trim();
+		throw new Error(
+			`runner: cannot build the sandbox's seccomp filter, refusing to run code without it (install python3-seccomp; scripts/setup-system.sh does): ${stderr || (e instanceof Error ? e.message : String(e))}`,
+		);
+	}
+	// A classic BPF program is a whole number of 8-byte instructions.
+	if (program.length === 0 || program.length % 8 !== 0) {
+		throw new Error(`runner: the seccomp filter generator wrote ${program.length} bytes, not a BPF program`);
+	}
+	seccompProgram = program;
+	return program;
+}
+
+/** Throws with a clear message when a tool the box needs is missing on this host (checked at boot), or the seccomp filter cannot be built. */
 export function checkHostTools(): void {
 	const missing = HOST_TOOLS.filter((tool) => {
 		try {
@@ -70,6 +104,7 @@ export function checkHostTools(): void {
 		}
 	});
 	if (missing.length > 0) throw new Error(`runner: cannot isolate runs, missing ${missing.join(", ")}`);
+	seccompFilter();
 }
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -97,7 +132,10 @@ const SYSTEM_ARGS: readonly string[] = (() => {
 	return args;
 })();
 
-/** The box user: uid and gid 65534 both inside the box and on the host (never host root). */
+/**
+ * The box user inside the box: uid and gid 65534. On the host each box runs as its own uid from
+ * boxUids.ts (never root, never the host's shared `nobody`), mapped to this one by bwrap.
+ */
 const BOX_UID = "65534";
 
 // The wrapper (bash: dash cannot name fds above 9; --norc: bash reads ~/.bashrc when stdin is a socket) runs as root: it puts itself into the run's cgroups,
@@ -112,7 +150,7 @@ const WRAPPER = [
 	'ulimit -S -t "$TANDEM_CPU" && ulimit -H -t "$TANDEM_CPU_HARD" || exit 125',
 	'ulimit -f "$TANDEM_FSIZE_KIB" && ulimit -n "$TANDEM_NOFILE" && ulimit -c 0 || exit 125',
 	'for f in /proc/$$/fd/*; do n=${f##*/}; case " $TANDEM_KEEP_FDS " in *" $n "*) ;; *) eval "exec $n>&-";; esac; done',
-	`exec /usr/bin/setpriv --reuid=${BOX_UID} --regid=${BOX_UID} --clear-groups --inh-caps=-all --pdeathsig KILL -- "$@"`,
+	'exec /usr/bin/setpriv --reuid="$TANDEM_BOX_UID" --regid="$TANDEM_BOX_UID" --clear-groups --inh-caps=-all --pdeathsig KILL -- "$@"',
 ].join("\n");
 
 // Only the build's final cat writes the artefact pipe: the compiler itself never holds it.
@@ -176,11 +214,13 @@ export function parseExitReport(report: string): { exitCode: number | null; sign
 }
 
 // fd 3: bwrap's JSON status (proves the sandbox started); fd 4: artefact; fd 5: the monitor's exit
-// report; fd 6..: input files (bwrap closes each after copying it into the box).
+// report; fd 6: the seccomp filter (bwrap reads it); fd 7..: input files (bwrap closes each after
+// copying it into the box).
 const STATUS_FD = 3;
 const ARTIFACT_FD = 4;
 const EXIT_FD = 5;
-const FIRST_FILE_FD = 6;
+const SECCOMP_FD = 6;
+const FIRST_FILE_FD = 7;
 
 // Pre-started boxes: per shape (argv, env, binds, file names, limits) at most this many, in all at most
 // MAX_WARM_BOXES. Each is a fresh box used once; it already sits in its cgroup with its namespaces and
@@ -198,6 +238,8 @@ interface ExitInfo {
 interface LaunchedBox {
 	readonly child: ChildProcess;
 	readonly cgroup: RunCgroup;
+	/** The box's host uid, given back once its cgroup is removed. */
+	readonly uid: number;
 	readonly exit: Promise<ExitInfo>;
 	readonly exited: () => boolean;
 	readonly stdout: () => Buffer;
@@ -222,6 +264,26 @@ function shapeKey(spec: BoxSpec): string {
 
 const warmBoxes = new Map<string, LaunchedBox[]>();
 const pendingRefills = new Set<NodeJS.Immediate>();
+/** Refills waiting for a uid: closeWarmBoxes waits for them, and a refill finishing after it drops its box. */
+const launchingRefills = new Set<Promise<void>>();
+let warmGeneration = 0;
+
+/** Kill what is left in a box, remove its cgroup, then give its uid back (never while a process may hold it). */
+async function disposeBox(box: LaunchedBox): Promise<void> {
+	await box.cgroup.destroy();
+	releaseBoxUid(box.uid);
+}
+
+/** A fresh box under a uid of its own; the uid goes back when the box cannot start. */
+async function launchWithUid(spec: BoxSpec): Promise<LaunchedBox> {
+	const uid = await acquireBoxUid();
+	try {
+		return launch(spec, uid);
+	} catch (e: unknown) {
+		releaseBoxUid(uid);
+		throw e;
+	}
+}
 let warmCount = 0;
 
 /** A waiting box must not keep the process alive: its child and pipes are unreferenced until it is used. */
@@ -244,20 +306,46 @@ function takeWarm(key: string): LaunchedBox | undefined {
 			setRef(box, true);
 			return box;
 		}
-		void box.cgroup.destroy().catch(() => {});
+		void disposeBox(box).catch(() => {});
 	}
 	return undefined;
 }
 
+const refillsByKey = new Map<string, number>();
+
 function refillWarm(key: string, spec: BoxSpec): void {
 	const list = warmBoxes.get(key) ?? [];
-	if (list.length >= WARM_PER_SHAPE || warmCount >= MAX_WARM_BOXES) return;
-	let box: LaunchedBox;
-	try {
-		box = launch(spec);
-	} catch {
-		return; // A box that cannot start now is started cold on demand (and reports its error then).
-	}
+	const launching = refillsByKey.get(key) ?? 0;
+	if (list.length + launching >= WARM_PER_SHAPE || warmCount >= MAX_WARM_BOXES) return;
+	// Counted while it waits for its uid, so concurrent refills cannot pass the bounds.
+	warmCount++;
+	refillsByKey.set(key, launching + 1);
+	const generation = warmGeneration;
+	const done: Promise<void> = launchWithUid(spec)
+		.then(
+			(box) => {
+				if (generation !== warmGeneration) {
+					// closeWarmBoxes ran meanwhile: this box is not wanted any more.
+					box.killTree();
+					return disposeBox(box).catch(() => {});
+				}
+				warmCount--;
+				addWarm(key, list, box);
+				return undefined;
+			},
+			() => {
+				// A box that cannot start now is started cold on demand (and reports its error then).
+				if (generation === warmGeneration) warmCount--;
+			},
+		)
+		.finally(() => {
+			launchingRefills.delete(done);
+			refillsByKey.set(key, (refillsByKey.get(key) ?? 1) - 1);
+		});
+	launchingRefills.add(done);
+}
+
+function addWarm(key: string, list: LaunchedBox[], box: LaunchedBox): void {
 	setRef(box, false);
 	list.push(box);
 	warmCount++;
@@ -268,7 +356,7 @@ function refillWarm(key: string, spec: BoxSpec): void {
 		if (at >= 0) {
 			list.splice(at, 1);
 			warmCount--;
-			void box.cgroup.destroy().catch(() => {});
+			void disposeBox(box).catch(() => {});
 		}
 	});
 }
@@ -307,8 +395,7 @@ function releaseSlot(n = 1): void {
 }
 
 function cleanInBackground(box: LaunchedBox): void {
-	const done: Promise<void> = box.cgroup
-		.destroy()
+	const done: Promise<void> = disposeBox(box)
 		.catch((e: unknown) => {
 			cleanupErrors.push(e);
 			console.error(e instanceof Error ? e.message : e);
@@ -334,6 +421,8 @@ export async function settleSandbox(): Promise<void> {
 export async function closeWarmBoxes(): Promise<void> {
 	for (const pending of pendingRefills) clearImmediate(pending);
 	pendingRefills.clear();
+	warmGeneration++;
+	while (launchingRefills.size > 0) await Promise.all([...launchingRefills]);
 	const all = [...warmBoxes.values()].flat();
 	warmBoxes.clear();
 	warmCount = 0;
@@ -342,7 +431,7 @@ export async function closeWarmBoxes(): Promise<void> {
 			setRef(box, true); // Awaited below: an unreferenced child would let the process exit first.
 			box.killTree();
 			await box.exit;
-			await box.cgroup.destroy();
+			await disposeBox(box);
 		}),
 	);
 	await settleSandbox();
@@ -358,7 +447,7 @@ export async function runBox(spec: BoxSpec & { readonly warm?: boolean }): Promi
 	await takeSlot();
 	let box: LaunchedBox;
 	try {
-		box = (spec.warm ? takeWarm(key) : undefined) ?? launch(spec);
+		box = (spec.warm ? takeWarm(key) : undefined) ?? (await launchWithUid(spec));
 	} catch (e: unknown) {
 		releaseSlot();
 		throw e;
@@ -417,6 +506,7 @@ function bwrapArgs(spec: BoxSpec): string[] {
 	args.push("--chdir", BOX_DIR, "--clearenv");
 	const env: Record<string, string> = { PATH: BASE_PATH, HOME: BOX_DIR, LANG: "C.UTF-8", TMPDIR: "/tmp", ...spec.env };
 	for (const [k, v] of Object.entries(env)) args.push("--setenv", k, v);
+	args.push("--seccomp", String(SECCOMP_FD));
 	args.push("--json-status-fd", String(STATUS_FD), "--", "/usr/bin/perl", "-e", MONITOR, String(EXIT_FD));
 	if (spec.artifact) {
 		// After a successful build the artefact leaves through a pipe; links inside the box only reach the box.
@@ -466,12 +556,21 @@ function capture(stream: Readable | null | undefined, cap: number, onCap: () => 
 }
 
 /** Create the cgroup and start the wrapper → bwrap; the box waits for its input files. */
-function launch(spec: BoxSpec): LaunchedBox {
+function launch(spec: BoxSpec, uid: number): LaunchedBox {
 	const limits = spec.limits;
+	const filter = seccompFilter();
 	const cgroup = createRunCgroup(spec.tag, limits);
 	let child: ChildProcess;
 	try {
-		const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", "pipe", "pipe", spec.artifact ? "pipe" : "ignore", "pipe"];
+		const stdio: ("pipe" | "ignore")[] = [
+			"pipe",
+			"pipe",
+			"pipe",
+			"pipe",
+			spec.artifact ? "pipe" : "ignore",
+			"pipe",
+			"pipe",
+		];
 		for (const _ of spec.files) stdio.push("pipe");
 		const keep = stdio.flatMap((s, fd) => (s === "pipe" ? [fd] : []));
 		child = spawn("/bin/bash", ["--norc", "--noprofile", "-c", WRAPPER, "tandem-box", ...bwrapArgs(spec)], {
@@ -483,8 +582,13 @@ function launch(spec: BoxSpec): LaunchedBox {
 				TANDEM_FSIZE_KIB: String(Math.max(1, Math.floor(limits.fileSizeBytes / 1024))),
 				TANDEM_KEEP_FDS: keep.join(" "),
 				TANDEM_NOFILE: String(limits.openFiles),
+				TANDEM_BOX_UID: String(uid),
 			},
 		});
+		// A few KiB: the pipe holds it whole until bwrap reads it, which it does before it forks the box.
+		const seccompPipe = child.stdio.at(SECCOMP_FD) as Writable;
+		seccompPipe.on("error", () => {});
+		seccompPipe.end(filter);
 	} catch (e: unknown) {
 		void cgroup.destroy().catch(() => {});
 		throw e;
@@ -518,6 +622,7 @@ function launch(spec: BoxSpec): LaunchedBox {
 	return {
 		child,
 		cgroup,
+		uid,
 		exit,
 		exited: () => exited,
 		stdout: capture(child.stdout, limits.outputBytes, onOutputCap),
