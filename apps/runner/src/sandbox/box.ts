@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, lstatSync } from "node:fs";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { acquireBoxUid, releaseBoxUid } from "./boxUids.ts";
+import { acquireBoxUid, boxUidRange, releaseBoxUid } from "./boxUids.ts";
 import { reachableSource } from "./hostMirror.ts";
 import type { BoxLimits } from "./limits.ts";
 import { createRunCgroup, type RunCgroup } from "./runCgroup.ts";
@@ -105,6 +105,7 @@ export function checkHostTools(): void {
 	});
 	if (missing.length > 0) throw new Error(`runner: cannot isolate runs, missing ${missing.join(", ")}`);
 	seccompFilter();
+	boxUidRange();
 }
 const BASE_PATH = "/usr/local/bin:/usr/bin:/bin";
 
