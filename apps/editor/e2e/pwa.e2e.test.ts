@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { precompressFolder } from "../scripts/precompress.ts";
 import { registerAccount, useAccountInPage } from "./support/accounts.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./support/chromium.ts";
 import { buildEditor } from "./support/editorBuild.ts";
@@ -148,10 +149,12 @@ describe("installable app with an offline shell", () => {
 		expect(before).toBe(`${server.url}/sw.js`);
 		expect(await page.getByText("A new version is available").count()).toBe(0);
 
-		// A new deploy: the worker script changes byte-for-byte.
+		// A new deploy: the worker script changes byte-for-byte, and its compressed copies with it
+		// (a deploy ships a whole build: the server sends sw.js.br to a browser that accepts br).
 		const swPath = path.join(dist, "sw.js");
 		const original = readFileSync(swPath, "utf8");
 		appendFileSync(swPath, "\n// deploy 2\n");
+		await precompressFolder(dist);
 		await page.evaluate(async () => {
 			await (await navigator.serviceWorker.getRegistration())?.update();
 		});
