@@ -28,8 +28,8 @@ let runnerMetricsUrl: string;
 let queue: BullRunQueue;
 let idleQueue: BullRunQueue;
 let s: RunningServer;
+/** Its queue has no runner; it has no NODE_ID and guards /metrics with METRICS_TOKEN. */
 let idle: RunningServer;
-let guarded: RunningServer;
 let owner: Awaited<ReturnType<typeof registerUser>>;
 let sessionId: string;
 
@@ -55,9 +55,7 @@ function parseMetrics(text: string): Sample[] {
 
 /** The value of the one series `name` whose labels include `labels`; undefined when absent. */
 function valueOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-	const found = samples.filter(
-		(x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v),
-	);
+	const found = samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
 	if (found.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${found.length} series`);
 	return found[0]?.value;
 }
@@ -72,12 +70,14 @@ async function scrape(url: string, token?: string): Promise<Sample[]> {
 beforeAll(async () => {
 	const metricsPort = await freePort();
 	runnerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-	runner = await startRunner(TEST_REDIS_URL, PREFIX, { METRICS_PORT: String(metricsPort) });
 	queue = new BullRunQueue({ redisUrl: TEST_REDIS_URL, prefix: PREFIX });
 	idleQueue = new BullRunQueue({ redisUrl: TEST_REDIS_URL, prefix: IDLE_PREFIX });
-	s = await startTestServer({ NODE_ID }, { routes: [runRouteGroup({ queue })] });
-	idle = await startTestServer({}, { routes: [runRouteGroup({ queue: idleQueue, waitMs: 60_000 })] });
-	guarded = await startTestServer({ METRICS_TOKEN });
+	[runner, s, idle] = await Promise.all([
+		startRunner(TEST_REDIS_URL, PREFIX, { METRICS_PORT: String(metricsPort) }),
+		startTestServer({ NODE_ID }, { routes: [runRouteGroup({ queue })] }),
+		// No NODE_ID; METRICS_TOKEN set.
+		startTestServer({ METRICS_TOKEN }, { routes: [runRouteGroup({ queue: idleQueue })] }),
+	]);
 	owner = await registerUser(s.url, "metricsowner");
 	sessionId = (await createSession(s.url, owner.token, { language: "python", code: "print('hi')\n" })).id;
 }, 240_000);
@@ -85,7 +85,6 @@ beforeAll(async () => {
 afterAll(async () => {
 	await s?.close();
 	await idle?.close();
-	await guarded?.close();
 	await queue?.close();
 	await idleQueue?.close();
 	await stopRunner(runner, TEST_REDIS_URL, PREFIX);
@@ -142,12 +141,14 @@ describe("GET /metrics on the sync server", () => {
 	it("reports a run waiting in the queue as queued", async () => {
 		const idleOwner = await registerUser(idle.url, "metricsidle");
 		const idleSession = (await createSession(idle.url, idleOwner.token, { language: "python", code: "print(1)\n" })).id;
-		// No runner pulls from this queue: the call waits (and is abandoned when the server closes).
-		void api(idle.url, "POST", "/execute-code", { token: idleOwner.token, body: { sessionId: idleSession } }).catch(
-			() => {},
-		);
-		await eventually(async () => valueOf(await scrape(`${idle.url}/metrics`), "tandem_runs", { state: "queued" }) === 1);
-		const samples = await scrape(`${idle.url}/metrics`);
+		// No runner pulls from this queue: the submitted job stays queued.
+		const submitted = await api(idle.url, "POST", "/submit-code", {
+			token: idleOwner.token,
+			body: { sessionId: idleSession },
+		});
+		expect(submitted.status).toBe(202);
+		const samples = await scrape(`${idle.url}/metrics`, METRICS_TOKEN);
+		expect(valueOf(samples, "tandem_runs", { state: "queued" })).toBe(1);
 		expect(valueOf(samples, "tandem_runs", { state: "running" })).toBe(0);
 	});
 
@@ -187,12 +188,12 @@ describe("GET /metrics on the sync server", () => {
 
 describe("METRICS_TOKEN", () => {
 	it("makes the sync server's GET /metrics answer 401 without the bearer token", async () => {
-		const without = await api(guarded.url, "GET", "/metrics");
+		const without = await api(idle.url, "GET", "/metrics");
 		expect(without.status).toBe(401);
 		expect(without.body.error.message).toMatch(/METRICS_TOKEN/);
-		const wrong = await fetch(`${guarded.url}/metrics`, { headers: { authorization: "Bearer not-the-token-at-all" } });
+		const wrong = await fetch(`${idle.url}/metrics`, { headers: { authorization: "Bearer not-the-token-at-all" } });
 		expect(wrong.status).toBe(401);
-		const samples = await scrape(`${guarded.url}/metrics`, METRICS_TOKEN);
+		const samples = await scrape(`${idle.url}/metrics`, METRICS_TOKEN);
 		expect(valueOf(samples, "tandem_collab_connections")).toBe(0);
 	});
 });
