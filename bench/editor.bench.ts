@@ -408,7 +408,16 @@ function render(checks: EditorChecks, opts: { smoke: boolean }): string {
 		"**JavaScript to an editable editor**: every script response (status 200) received until the page was ready in the first cold load, each file gzipped at level 9 and summed. *On the wire*: what Chromium received over the network in that cold load until ready (DevTools Protocol `Network.loadingFinished.encodedDataLength`: headers and body as sent, before decompression; the WebSocket not included), for scripts and for every response (page, scripts, styles, manifest, icons), with how many of the responses came compressed.",
 		"",
 		table(
-			["page", "files", "minified", "gzipped", "vs minimal", "JS on the wire", "all on the wire", "compressed responses"],
+			[
+				"page",
+				"files",
+				"minified",
+				"gzipped",
+				"vs minimal",
+				"JS on the wire",
+				"all on the wire",
+				"compressed responses",
+			],
 			[t, m].map((x) => {
 				const b = x.bundle;
 				const wire = x.loads.find((l) => l.coldWire)?.coldWire;

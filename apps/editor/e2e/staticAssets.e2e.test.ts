@@ -65,7 +65,8 @@ function hashedFiles(): { entry: string; largest: string; css: string } {
 beforeAll(async () => {
 	dist = await buildEditor();
 	server = await startSyncServer({ editorDist: dist });
-});
+	// A production build (Brotli at quality 11 included) takes minutes on a loaded machine.
+}, 600_000);
 
 afterAll(async () => {
 	await server?.stop();
@@ -131,7 +132,7 @@ describe("static files with accept-encoding: br, gzip", () => {
 			expect(res.status, file).toBe(200);
 			expect(res.headers["cache-control"], file).toBe(REVALIDATE);
 			expect(varies(res), file).toContain("accept-encoding");
-			// Each travels compressed when the build holds a compressed copy (files under 1 KiB have none).
+			// Each travels compressed when the build holds a compressed copy (files under 256 bytes have none).
 			const expected = existsSync(path.join(dist, `${file}.br`)) ? "br" : undefined;
 			expect(res.headers["content-encoding"], file).toBe(expected);
 			expect(decoded(res).equals(readFileSync(path.join(dist, file))), file).toBe(true);

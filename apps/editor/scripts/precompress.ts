@@ -15,8 +15,11 @@ const gzipAsync = promisify(gzip);
 /** Files worth compressing: text. Images (PNG) and fonts are compressed already. */
 const COMPRESSIBLE = /\.(?:js|mjs|css|html|svg|json|webmanifest|txt|wasm|map|ico)$/;
 
-/** Below this a compressed copy saves less than a TCP packet's worth; not worth a second file. */
-const MIN_BYTES = 1024;
+/**
+ * Below this the response headers outweigh what compression saves; such files (registerSW.js)
+ * travel as they are. The page itself (about 1 KB) is above it.
+ */
+const MIN_BYTES = 256;
 
 async function* walk(dir: string): AsyncGenerator<string> {
 	for (const entry of await readdir(dir, { withFileTypes: true })) {

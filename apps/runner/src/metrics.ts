@@ -93,7 +93,9 @@ export async function startMetricsServer(
 	const server = createServer((request, response) => {
 		const pathname = (request.url ?? "/").split("?")[0];
 		if (pathname !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
-			response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Only GET /metrics is served here.\n");
+			response
+				.writeHead(404, { "content-type": "text/plain; charset=utf-8" })
+				.end("Only GET /metrics is served here.\n");
 			return;
 		}
 		if (!authorized(request, options.token)) {

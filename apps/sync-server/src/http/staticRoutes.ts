@@ -19,7 +19,10 @@ const HASHED_PREFIX = "/assets/";
 
 /** The cache-control of a file served from the editor's build, by its path inside the build. */
 export function cacheControlFor(relativePath: string): string {
-	const pathname = `/${relativePath.split(path.sep).join("/").replace(/\.(?:br|gz)$/, "")}`;
+	const pathname = `/${relativePath
+		.split(path.sep)
+		.join("/")
+		.replace(/\.(?:br|gz)$/, "")}`;
 	return pathname.startsWith(HASHED_PREFIX) ? IMMUTABLE_CACHE_CONTROL : REVALIDATE_CACHE_CONTROL;
 }
 
