@@ -22,6 +22,7 @@ const API_PATHS = [
 	"/languages",
 	"/livez",
 	"/readyz",
+	"/metrics",
 	"/events",
 ];
 

@@ -126,7 +126,7 @@ describe("installable app with an offline shell", () => {
 			expect(built.length).toBeGreaterThan(10);
 			expect(cached.filter((u) => u.endsWith(".js")).sort()).toEqual(built.map((f) => `/assets/${f}`).sort());
 			expect(cached.filter((u) => /^\/(me|sessions|session|collab|languages)(\/|$)/.test(u))).toEqual([]);
-			for (const route of ["/me", "/livez", "/session/AAAAAAAAAAAAAAAAAAAAAA", "/collab/x", "/languages"]) {
+			for (const route of ["/me", "/livez", "/metrics", "/session/AAAAAAAAAAAAAAAAAAAAAA", "/collab/x", "/languages"]) {
 				const probe = await context.newPage();
 				const error = await probe.goto(`${server.url}${route}`, { timeout: 10_000 }).then(
 					() => null,
