@@ -28,8 +28,21 @@ const READY_TIMEOUT_MS = 60_000;
 /** Keystrokes before measuring: the first ones pay for JIT warm-up and the first scroll. */
 const WARMUP_KEYS = 10;
 
+/** Bytes received over the network during a cold load until ready, from Chromium's own counts. */
+export interface WireBytes {
+	/** Every response (page, scripts, styles, manifest, icons): headers and body as they travelled. */
+	readonly totalBytes: number;
+	/** Script responses only. */
+	readonly scriptBytes: number;
+	/** Responses that arrived compressed (a content-encoding header), of all responses. */
+	readonly encodedResponses: number;
+	readonly responses: number;
+}
+
 export interface LoadRun {
 	readonly page: PageName;
+	/** The cold load's bytes on the wire (measured in the first run of each page). */
+	readonly coldWire?: WireBytes;
 	readonly cold: number;
 	readonly warm: number;
 	/** When the page made its collaboration WebSocket (ms since navigation start). */
@@ -166,11 +179,44 @@ class Bench {
 		}));
 	}
 
+	/**
+	 * Count what a tab receives over the network until `stop()`: Chrome DevTools Protocol
+	 * `Network.loadingFinished.encodedDataLength` (bytes received for the request, headers
+	 * included, before decompression); the WebSocket's frames are not requests and are not counted.
+	 */
+	async wireCounter(context: BrowserContext, tab: Page): Promise<{ stop(): Promise<WireBytes> }> {
+		const cdp = await context.newCDPSession(tab);
+		const types = new Map<string, { type: string; encoded: boolean }>();
+		let totalBytes = 0;
+		let scriptBytes = 0;
+		let encodedResponses = 0;
+		let responses = 0;
+		cdp.on("Network.responseReceived", (e) => {
+			const headers = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+			types.set(e.requestId, { type: e.type, encoded: Boolean(headers["content-encoding"]) });
+		});
+		cdp.on("Network.loadingFinished", (e) => {
+			const info = types.get(e.requestId);
+			totalBytes += e.encodedDataLength;
+			responses += 1;
+			if (info?.type === "Script") scriptBytes += e.encodedDataLength;
+			if (info?.encoded) encodedResponses += 1;
+		});
+		await cdp.send("Network.enable");
+		return {
+			async stop() {
+				await cdp.detach();
+				return { totalBytes, scriptBytes, encodedResponses, responses };
+			},
+		};
+	}
+
 	/** One cold load (fresh context) then one warm load (second navigation in it). */
 	async load(page: PageName, sessionId: string, collectJs?: Set<string>): Promise<LoadRun> {
 		const context = await this.context(page);
 		try {
 			const tab = await context.newPage();
+			const wire = collectJs ? await this.wireCounter(context, tab) : undefined;
 			const onResponse = (response: import("playwright-core").Response) => {
 				const type = response.request().resourceType();
 				if (collectJs && type === "script" && response.status() === 200)
@@ -179,12 +225,13 @@ class Bench {
 			tab.on("response", onResponse);
 			const { ready: cold, socket: coldSocket } = await this.openReady(tab, this.url(page, sessionId));
 			tab.off("response", onResponse);
+			const coldWire = await wire?.stop();
 			// Let Tandem's service worker register (it waits until the page has started) and finish
 			// installing (precaching the shell) before the warm load. The minimal page has none.
 			if (page === "tandem") await tab.evaluate(async () => void (await navigator.serviceWorker.ready));
 			const { ready: warm, socket: warmSocket } = await this.openReady(tab, this.url(page, sessionId));
 			const warmFromServiceWorker = await tab.evaluate(() => Boolean(navigator.serviceWorker?.controller));
-			return { page, cold, warm, coldSocket, warmSocket, warmFromServiceWorker };
+			return { page, ...(coldWire ? { coldWire } : {}), cold, warm, coldSocket, warmSocket, warmFromServiceWorker };
 		} finally {
 			await context.close();
 		}
@@ -358,17 +405,33 @@ function render(checks: EditorChecks, opts: { smoke: boolean }): string {
 	return [
 		`Both pages are built by Vite (production, target es2022, default minifier), served by one sync-server (embedded PGlite) and opened on the same session in headless Chromium (1280×800). The minimal page (bench/editor-baseline) is CodeMirror 6 + y-codemirror.next + @hocuspocus/provider with only the default keymap and y-codemirror's undo; Tandem's is its real /s/{id} route.${opts.smoke ? " **Smoke run: one load and 20 keystrokes per page; not a measurement.**" : ""}`,
 		"",
-		"**JavaScript to an editable editor**: every script response (status 200) received until the page was ready in the first cold load, each file gzipped at level 9 and summed.",
+		"**JavaScript to an editable editor**: every script response (status 200) received until the page was ready in the first cold load, each file gzipped at level 9 and summed. *On the wire*: what Chromium received over the network in that cold load until ready (DevTools Protocol `Network.loadingFinished.encodedDataLength`: headers and body as sent, before decompression; the WebSocket not included), for scripts and for every response (page, scripts, styles, manifest, icons), with how many of the responses came compressed.",
 		"",
 		table(
-			["page", "files", "minified", "gzipped", "vs minimal"],
-			[t.bundle, m.bundle].map((b) => [
-				b?.page ?? "?",
-				String(b?.files.length ?? 0),
-				fmtBytes(b?.rawBytes ?? 0),
-				fmtBytes(b?.gzipBytes ?? 0),
-				ratio(b?.gzipBytes ?? 0, m.bundle?.gzipBytes ?? 0),
-			]),
+			[
+				"page",
+				"files",
+				"minified",
+				"gzipped",
+				"vs minimal",
+				"JS on the wire",
+				"all on the wire",
+				"compressed responses",
+			],
+			[t, m].map((x) => {
+				const b = x.bundle;
+				const wire = x.loads.find((l) => l.coldWire)?.coldWire;
+				return [
+					b?.page ?? "?",
+					String(b?.files.length ?? 0),
+					fmtBytes(b?.rawBytes ?? 0),
+					fmtBytes(b?.gzipBytes ?? 0),
+					ratio(b?.gzipBytes ?? 0, m.bundle?.gzipBytes ?? 0),
+					wire ? fmtBytes(wire.scriptBytes) : "?",
+					wire ? fmtBytes(wire.totalBytes) : "?",
+					wire ? `${wire.encodedResponses} of ${wire.responses}` : "?",
+				];
+			}),
 		),
 		"",
 		`**Navigation → editable, synced editor** (median of ${t.loads.length} runs each, ms since navigation start). *Ready* means: \`.cm-content\` has contenteditable="true", its first line shows the text seeded on the server, and the connection badge reads "Live" (the provider reported synced). Detected by a MutationObserver injected before any page script, which also notes when the page constructs its WebSocket (*socket made at*, median): everything before it is the page's own start-up, everything after is connecting, authenticating and syncing. *Cold*: fresh browser context, empty cache, no service worker. *Warm*: a second navigation in the same context, after Tandem's service worker (if registered) is active.`,

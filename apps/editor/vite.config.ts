@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { defineConfig, type Plugin, type ProxyOptions, type Rollup } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
+import { precompress } from "./scripts/precompress.ts";
 
 /** Where `npm run dev` sends API and collaboration traffic (the sync-server's default port). */
 const API_TARGET = process.env.TANDEM_API ?? "http://127.0.0.1:8080";
@@ -21,6 +22,7 @@ const API_PATHS = [
 	"/languages",
 	"/livez",
 	"/readyz",
+	"/metrics",
 	"/events",
 ];
 
@@ -137,6 +139,8 @@ export default defineConfig({
 			},
 			devOptions: { enabled: false },
 		}),
+		// Last: Brotli and gzip copies of every text file, the service worker included (issue 17).
+		precompress(),
 	],
 	server: { proxy },
 	preview: { proxy },

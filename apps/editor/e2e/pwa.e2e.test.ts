@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { precompressFolder } from "../scripts/precompress.ts";
 import { registerAccount, useAccountInPage } from "./support/accounts.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./support/chromium.ts";
 import { buildEditor } from "./support/editorBuild.ts";
@@ -125,7 +126,7 @@ describe("installable app with an offline shell", () => {
 			expect(built.length).toBeGreaterThan(10);
 			expect(cached.filter((u) => u.endsWith(".js")).sort()).toEqual(built.map((f) => `/assets/${f}`).sort());
 			expect(cached.filter((u) => /^\/(me|sessions|session|collab|languages)(\/|$)/.test(u))).toEqual([]);
-			for (const route of ["/me", "/livez", "/session/AAAAAAAAAAAAAAAAAAAAAA", "/collab/x", "/languages"]) {
+			for (const route of ["/me", "/livez", "/metrics", "/session/AAAAAAAAAAAAAAAAAAAAAA", "/collab/x", "/languages"]) {
 				const probe = await context.newPage();
 				const error = await probe.goto(`${server.url}${route}`, { timeout: 10_000 }).then(
 					() => null,
@@ -148,10 +149,12 @@ describe("installable app with an offline shell", () => {
 		expect(before).toBe(`${server.url}/sw.js`);
 		expect(await page.getByText("A new version is available").count()).toBe(0);
 
-		// A new deploy: the worker script changes byte-for-byte.
+		// A new deploy: the worker script changes byte-for-byte, and its compressed copies with it
+		// (a deploy ships a whole build: the server sends sw.js.br to a browser that accepts br).
 		const swPath = path.join(dist, "sw.js");
 		const original = readFileSync(swPath, "utf8");
 		appendFileSync(swPath, "\n// deploy 2\n");
+		await precompressFolder(dist);
 		await page.evaluate(async () => {
 			await (await navigator.serviceWorker.getRegistration())?.update();
 		});

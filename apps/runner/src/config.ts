@@ -37,6 +37,10 @@ const envSchema = z.object({
 	RUNNER_DRAIN_MS: positiveInt.max(600_000).default(30_000),
 	/** A runner's lock on a job; a killed runner's job is retried after about this long. */
 	RUN_QUEUE_LOCK_MS: positiveInt.min(1_000).max(120_000).default(5_000),
+	/** GET /metrics listens here (0: a free port); unset: no metrics listener. */
+	METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+	METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+	METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 	...Object.fromEntries(
 		[...Object.keys(RUN_OVERRIDES), ...Object.keys(COMPILE_OVERRIDES)].map((k) => [k, positiveInt.optional()]),
 	),
@@ -49,6 +53,8 @@ export interface RunnerConfig {
 	readonly drainMs: number;
 	readonly lockMs: number;
 	readonly limits: Limits;
+	/** Where GET /metrics listens; undefined when METRICS_PORT is unset. */
+	readonly metrics: { readonly host: string; readonly port: number; readonly token: string | undefined } | undefined;
 }
 
 /** Thrown at boot for a bad environment; main prints it and exits 1. */
@@ -103,5 +109,9 @@ export function loadRunnerConfig(env: Record<string, string | undefined> = proce
 		drainMs: e.RUNNER_DRAIN_MS,
 		lockMs: e.RUN_QUEUE_LOCK_MS,
 		limits,
+		metrics:
+			e.METRICS_PORT === undefined
+				? undefined
+				: Object.freeze({ host: e.METRICS_HOST, port: e.METRICS_PORT, token: e.METRICS_TOKEN }),
 	});
 }

@@ -1,5 +1,6 @@
 import { createRunQueue } from "@tandem/run-queue";
 import { loadRunnerConfig } from "./config.ts";
+import { createRunnerMetrics, type MetricsServer, startMetricsServer } from "./metrics.ts";
 import { startRunnerPool } from "./pool/startRunnerPool.ts";
 import { drainOwnBoxes, killOwnBoxes, sweepOrphanBoxes } from "./pool/sweepOrphanBoxes.ts";
 import { closeWarmBoxes } from "./sandbox/box.ts";
@@ -45,7 +46,21 @@ const queue = createRunQueue({
 	lockDurationMs: config.lockMs,
 	stalledIntervalMs: config.lockMs,
 });
-const pool = startRunnerPool({ queue, concurrency: config.concurrency, limits: config.limits });
+const metrics = createRunnerMetrics({ concurrency: config.concurrency });
+let metricsServer: MetricsServer | undefined;
+if (config.metrics) {
+	try {
+		metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+	} catch (e: unknown) {
+		fatal(`cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${String(e)}`);
+	}
+	console.log(`runner: metrics at ${metricsServer.url}/metrics`);
+}
+const pool = startRunnerPool({
+	queue: metrics.instrument(queue),
+	concurrency: config.concurrency,
+	limits: config.limits,
+});
 console.log(
 	`runner: pulling jobs (prefix ${config.queuePrefix}, concurrency ${config.concurrency}, pid ${process.pid})`,
 );
@@ -69,6 +84,7 @@ async function shutdown(signal: string): Promise<void> {
 		process.exit(0);
 	}
 	await Promise.race([queue.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+	await metricsServer?.close();
 	// No job runs any more: whatever is still in a box of ours (a box the sandbox kept ready) would
 	// outlive us.
 	await Promise.race([closeWarmBoxes().catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);

@@ -25,4 +25,15 @@ describe("runner config", () => {
 		expect(() => loadRunnerConfig({ RUN_QUEUE_PREFIX: "a b" })).toThrow(/RUN_QUEUE_PREFIX/);
 		expect(() => loadRunnerConfig({ RUNNER_CONCURRENCY: "0" })).toThrow(/RUNNER_CONCURRENCY/);
 	});
+
+	it("serves metrics only with METRICS_PORT, on loopback unless METRICS_HOST says otherwise", () => {
+		expect(loadRunnerConfig({}).metrics).toBeUndefined();
+		expect(loadRunnerConfig({ METRICS_PORT: "9464" }).metrics).toEqual({
+			host: "127.0.0.1",
+			port: 9464,
+			token: undefined,
+		});
+		expect(() => loadRunnerConfig({ METRICS_PORT: "70000" })).toThrow(/METRICS_PORT/);
+		expect(() => loadRunnerConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
+	});
 });

@@ -40,4 +40,12 @@ describe("loadConfig", () => {
 		);
 		expect(() => loadConfig({ TOKEN_SECRET: "short" })).toThrow(/TOKEN_SECRET/);
 	});
+
+	it("names the node from NODE_ID, else by host and process, and refuses a bad NODE_ID or a short METRICS_TOKEN", () => {
+		expect(loadConfig({ NODE_ID: "sync-1" }).nodeId).toBe("sync-1");
+		expect(loadConfig({}).nodeId).toMatch(new RegExp(`-${process.pid}$`));
+		expect(loadConfig({}).metricsToken).toBeUndefined();
+		expect(() => loadConfig({ NODE_ID: "two words" })).toThrow(/NODE_ID/);
+		expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+	});
 });

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -54,6 +55,11 @@ const schema = z
 			.int()
 			.min(65_536)
 			.default(4 * 1_048_576),
+		NODE_ID: z
+			.string()
+			.regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only (at most 128)")
+			.optional(),
+		METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 		LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 	})
 	.refine((c) => c.PERSIST_MAX_DEBOUNCE_MS >= c.PERSIST_DEBOUNCE_MS, {
@@ -84,6 +90,10 @@ export interface Config {
 	readonly bodyLimitBytes: number;
 	readonly wsMaxPayloadBytes: number;
 	readonly logLevel: string;
+	/** Names this node in GET /readyz, /livez and the metrics (NODE_ID; default `hostname-pid`). */
+	readonly nodeId: string;
+	/** When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open like /readyz. */
+	readonly metricsToken: string | undefined;
 }
 
 /** Thrown at boot for an invalid environment; the message names every bad variable. */
@@ -127,5 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		bodyLimitBytes: e.BODY_LIMIT_BYTES,
 		wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
 		logLevel: e.LOG_LEVEL,
+		nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
+		metricsToken: e.METRICS_TOKEN,
 	});
 }

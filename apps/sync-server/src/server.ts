@@ -18,6 +18,7 @@ import { registerEventRoutes } from "./events/eventRoutes.ts";
 import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
+import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
 import { drizzleDocumentStore } from "./persistence/drizzleDocumentStore.ts";
@@ -41,6 +42,8 @@ export interface ServerContext {
 	readonly events: UserEventBus;
 	/** The authenticated user of a REST request (Bearer or cookie), or a 401/403 ApiError. */
 	requireUser(request: FastifyRequest): Promise<UserRow>;
+	/** This node's Prometheus registry (GET /metrics). */
+	readonly metrics: ServerMetrics;
 	readonly state: { draining: boolean; migrated: boolean };
 }
 
@@ -130,11 +133,14 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 		hocuspocus,
 		events,
 		requireUser: (request) => requireUser(authDeps, request),
+		metrics: createServerMetrics({ nodeId: config.nodeId, hocuspocus }),
 		state,
 	};
 	for (const factory of deps.extensionFactories ?? []) hocuspocus.configuration.extensions.push(factory(ctx));
 
 	installErrorHandlers(app);
+	// First, so its request counter sees every route.
+	registerMetricsRoutes(app, ctx.metrics, config.metricsToken);
 	await app.register(fastifyCookie);
 	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);

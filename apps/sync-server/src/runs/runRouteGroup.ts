@@ -3,6 +3,7 @@ import type { RunQueue } from "@tandem/run-queue";
 import type { RouteGroup } from "../server.ts";
 import { registerTestRoutes } from "../testcases/testRoutes.ts";
 import { RunHub } from "./RunHub.ts";
+import { instrumentRunQueue } from "./runMetrics.ts";
 import { type InstalledLanguage, type RunAccess, registerRunRoutes } from "./runRoutes.ts";
 
 export interface RunRouteOptions {
@@ -25,8 +26,12 @@ const DEFAULT_WAIT_MS = 10 * 60_000;
 /** The runs and test-case route groups, sharing one subscription to `queue` per server. */
 export function runRouteGroup(options: RunRouteOptions): RouteGroup {
 	return (app, ctx) => {
-		const hub = options.queue ? new RunHub(ctx, options.queue) : null;
-		app.addHook("onClose", async () => hub?.close());
+		const instrumented = options.queue ? instrumentRunQueue(options.queue, ctx.metrics.runs) : null;
+		const hub = instrumented ? new RunHub(ctx, instrumented.queue) : null;
+		app.addHook("onClose", async () => {
+			await hub?.close();
+			instrumented?.stop();
+		});
 		const access: RunAccess = {
 			hub,
 			unavailableReason:

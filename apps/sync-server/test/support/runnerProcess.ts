@@ -6,12 +6,16 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 
 /**
  * Start a real runner process (`apps/runner/src/main.ts`) on BullMQ with its own queue prefix;
- * resolves once it pulls jobs, rejects with its log if it exits first.
+ * resolves once it pulls jobs, rejects with its log if it exits first. `env` adds to its environment.
  */
-export function startRunner(redisUrl: string, queuePrefix: string): Promise<ChildProcess> {
+export function startRunner(
+	redisUrl: string,
+	queuePrefix: string,
+	env: Record<string, string> = {},
+): Promise<ChildProcess> {
 	const child = spawn(process.execPath, ["apps/runner/src/main.ts"], {
 		cwd: ROOT,
-		env: { ...process.env, REDIS_URL: redisUrl, RUN_QUEUE_PREFIX: queuePrefix, RUNNER_CONCURRENCY: "2" },
+		env: { ...process.env, REDIS_URL: redisUrl, RUN_QUEUE_PREFIX: queuePrefix, RUNNER_CONCURRENCY: "2", ...env },
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	let log = "";
