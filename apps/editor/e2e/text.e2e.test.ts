@@ -102,7 +102,10 @@ describe("text in the browser", () => {
 		const sessionId = await createSession(baseUrl, owner.token, { language: "python", code: "a = 1\r\nb = 2\r\n" });
 		const page = await freshPage(owner, sessionId);
 		await page.locator(".cm-line").nth(1).filter({ hasText: "b = 2" }).waitFor();
-		await page.locator(".cm-line").nth(1).click({ position: { x: 1, y: 5 } });
+		await page
+			.locator(".cm-line")
+			.nth(1)
+			.click({ position: { x: 1, y: 5 } });
 		await page.keyboard.press("Home");
 		await page.keyboard.type("#");
 		await expect.poll(() => storedCode(owner, sessionId), SLOW).toBe("a = 1\n#b = 2\n");

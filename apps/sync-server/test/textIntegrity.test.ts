@@ -3,8 +3,8 @@ import { BullRunQueue } from "@tandem/run-queue";
 import { nanoid } from "nanoid";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runRouteGroup } from "../src/runs/runRouteGroup.ts";
 import { findExecutionResult } from "../src/runs/runRepository.ts";
+import { runRouteGroup } from "../src/runs/runRouteGroup.ts";
 import { findSession } from "../src/sessions/sessionRepository.ts";
 import { findHiddenTest } from "../src/testcases/hiddenTestRepository.ts";
 import { findTestRun } from "../src/testcases/testRunRepository.ts";
@@ -40,7 +40,9 @@ afterAll(async () => {
 	await stopRunner(runner, TEST_REDIS_URL, PREFIX);
 });
 
-const schema = `text_${nanoid(8).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
+const schema = `text_${nanoid(8)
+	.toLowerCase()
+	.replace(/[^a-z0-9]/g, "x")}`;
 
 for (const [kind, env] of [
 	["PGlite", {}],
@@ -149,14 +151,18 @@ for (const [kind, env] of [
 				expected: `${HARD}\u0000`,
 			});
 			// Hiding the visible one moves it to the table: still exact.
-			const hide = await api(s.url, "PUT", `${tests}/${visible.body.id}`, { token: owner.token, body: { hidden: true } });
+			const hide = await api(s.url, "PUT", `${tests}/${visible.body.id}`, {
+				token: owner.token,
+				body: { hidden: true },
+			});
 			expect(hide.status).toBe(200);
 			expect(hide.body).toMatchObject({ name: HARD, stdin: HARD, expected: HARD, hidden: true });
 		});
 
 		it("RELIABILITY 37: a program printing a\\0b and CRs gets its output exactly, and the stored run is exact", async () => {
 			const session = await createSession(s.url, owner.token, { language: "python" });
-			const code = 'import sys\nsys.stdout.write("a\\0b\\rprogress\\r\\n" + sys.stdin.read())\nsys.stderr.write("e\\0")\n';
+			const code =
+				'import sys\nsys.stdout.write("a\\0b\\rprogress\\r\\n" + sys.stdin.read())\nsys.stderr.write("e\\0")\n';
 			const stdin = "in\u0000put π";
 			const res = await api(s.url, "POST", "/execute-code", {
 				token: owner.token,

@@ -1,5 +1,4 @@
 /** Control characters a terminal would not print as themselves: C0 but tab and LF, and DEL. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this finds.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 // Unicode's "Control Pictures" block: U+2400 + the code for C0, U+2421 for DEL.
 const CONTROL_PICTURES_START = 0x2400;
