@@ -97,7 +97,7 @@ for (const kind of ["PGlite", "Postgres"] as const) {
 			old.destroy();
 			second = await spawnServer(env);
 			running.push(second);
-		}, 300_000);
+		}, 600_000);
 
 		it("RELIABILITY 37: a NUL typed into the code and title is stored, later edits too, and all survive a hard restart", async () => {
 			expect(nulExpected).toBe("start\npaste \u0000 here \u0010 π 😀\ntyped after\n");
