@@ -79,7 +79,7 @@ beforeAll(async () => {
 	const dist = await buildEditor();
 	baseUrl = await startProduct(dist);
 	browser = await launchChromium();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
 	for (const c of contexts) await c.close().catch(() => {});

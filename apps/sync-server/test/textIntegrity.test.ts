@@ -33,7 +33,7 @@ let queue: BullRunQueue;
 beforeAll(async () => {
 	runner = await startRunner(TEST_REDIS_URL, PREFIX);
 	queue = new BullRunQueue({ redisUrl: TEST_REDIS_URL, prefix: PREFIX });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
 	await queue?.close();
@@ -55,7 +55,7 @@ for (const [kind, env] of [
 		beforeAll(async () => {
 			s = await startTestServer(env, { routes: [runRouteGroup({ queue })] });
 			owner = await registerUser(s.url, "textowner");
-		}, 60_000);
+		}, 180_000);
 
 		afterAll(async () => {
 			await s?.close();
