@@ -111,6 +111,23 @@ for (const [name, make] of [
 			expect(row).toMatchObject({ code: "ab", language: "rust", title: "second" });
 		});
 
+		it("RELIABILITY 37: stores and merges a document whose code and title hold NUL, CR and U+0010, in the row too", async () => {
+			const id = await newSession();
+			const hard = "a\u0000b\u0010c\u00100\r\n😀";
+			const doc = new Y.Doc();
+			seedDocument(doc, { code: "x", language: "python", title: hard });
+			codeText(doc).insert(1, hard);
+			const summary = { code: readCode(doc), language: "python", title: hard };
+			await store.storeDocument(id, encodeDocument(doc), summary);
+			// The second store merges with the first (the path that rebuilt the plain columns).
+			codeText(doc).insert(0, "\u0000");
+			await store.storeDocument(id, encodeDocument(doc), { ...summary, code: readCode(doc) });
+			const loaded = new Y.Doc();
+			Y.applyUpdate(loaded, (await store.loadDocument(id)) as Uint8Array);
+			expect(readCode(loaded)).toBe(`\u0000x${hard}`);
+			expect(await findSession(h.database.db, id)).toMatchObject({ code: `\u0000x${hard}`, title: hard });
+		});
+
 		it("never loses what another node stored: a store merges into the stored state", async () => {
 			const id = await newSession();
 			const base = new Y.Doc();

@@ -7,6 +7,8 @@ import {
 	encodeDocument,
 	migrateDocument,
 	moveTest,
+	normalizeCodeLineEndings,
+	normalizeLineEndings,
 	readCode,
 	readLanguage,
 	readSchemaVersion,
@@ -81,5 +83,26 @@ describe("session document", () => {
 		sync(a, b);
 		expect(readTests(a).map((t) => t.id)).toEqual(readTests(b).map((t) => t.id));
 		expect(readTests(a).filter((t) => t.id === "x")).toHaveLength(1);
+	});
+
+	it("CS7 / RELIABILITY 38: seeding turns CRLF and a lone CR into LF, so offsets match the editor's", () => {
+		expect(normalizeLineEndings("a = 1\r\nb = 2\r\nc\rd\n\r\n")).toBe("a = 1\nb = 2\nc\nd\n\n");
+		const doc = new Y.Doc();
+		seedDocument(doc, { code: "a = 1\r\nb = 2\r\n" });
+		codeText(doc).insert("a = 1\n".length, "#");
+		expect(readCode(doc)).toBe("a = 1\n#b = 2\n");
+	});
+
+	it("CS7 / RELIABILITY 38: a stored document holding CR line breaks is normalized as edits that merge", () => {
+		const stored = new Y.Doc();
+		codeText(stored).insert(0, "x\r\ny\rz\u0000\r\n");
+		const peer = decodeDocument(encodeDocument(stored));
+		expect(normalizeCodeLineEndings(stored)).toBe(true);
+		expect(readCode(stored)).toBe("x\ny\nz\u0000\n");
+		expect(normalizeCodeLineEndings(stored)).toBe(false);
+		codeText(peer).insert(0, "!");
+		sync(stored, peer);
+		expect(readCode(peer)).toBe("!x\ny\nz\u0000\n");
+		expect(readCode(stored)).toBe(readCode(peer));
 	});
 });

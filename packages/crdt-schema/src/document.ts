@@ -56,6 +56,43 @@ export function readSchemaVersion(doc: Y.Doc): number {
 	return typeof value === "number" ? value : 0;
 }
 
+/** Every line break the code document may not hold: CRLF and a lone CR (SPEC CS7). */
+const FOREIGN_LINE_BREAK = /\r\n?/g;
+
+/**
+ * Code text with one line-ending convention, "\n" (SPEC CS7): CRLF and a lone CR become LF.
+ * Apply it wherever code enters the document (REST, seeding, paste), so offsets in the
+ * editor and in the Y.Text agree.
+ */
+export function normalizeLineEndings(text: string): string {
+	return text.includes("\r") ? text.replace(FOREIGN_LINE_BREAK, "\n") : text;
+}
+
+/**
+ * Rewrite the CR line breaks a stored code document already holds as LF (SPEC CS7), as
+ * ordinary Y.Text edits so peers and offline copies merge them. Returns whether anything
+ * changed. Documents written before CS7 (or by a client that did not follow it) get this
+ * on load.
+ */
+export function normalizeCodeLineEndings(doc: Y.Doc, origin: unknown = SERVER_ORIGIN): boolean {
+	const text = codeText(doc);
+	const code = text.toString();
+	if (!code.includes("\r")) return false;
+	const breaks = [...code.matchAll(FOREIGN_LINE_BREAK)];
+	doc.transact(() => {
+		// From the end, so earlier offsets stay valid.
+		for (let i = breaks.length - 1; i >= 0; i--) {
+			const match = breaks[i] as RegExpExecArray;
+			if (match[0] === "\r\n") text.delete(match.index, 1);
+			else {
+				text.delete(match.index, 1);
+				text.insert(match.index, "\n");
+			}
+		}
+	}, origin);
+	return true;
+}
+
 export interface SeedOptions {
 	readonly code?: string;
 	readonly language?: string;
@@ -73,7 +110,7 @@ export function seedDocument(doc: Y.Doc, seed: SeedOptions, origin: unknown = SE
 		meta.set(META.schemaVersion, SCHEMA_VERSION);
 		meta.set(META.language, seed.language ?? DEFAULT_LANGUAGE);
 		if (seed.title) meta.set(META.title, seed.title);
-		if (seed.code) codeText(doc).insert(0, seed.code);
+		if (seed.code) codeText(doc).insert(0, normalizeLineEndings(seed.code));
 	}, origin);
 	return true;
 }

@@ -5,6 +5,7 @@ import type * as Y from "yjs";
 import { codeSetup } from "./codeSetup.ts";
 import { collabBinding } from "./collabBinding.ts";
 import { editorTheme } from "./editorTheme.ts";
+import { lineEndings } from "./lineEndings.ts";
 import { readOnly, setReadOnly } from "./readOnly.ts";
 import { switchSyntaxLanguage, syntaxLanguage } from "./syntaxLanguage.ts";
 
@@ -31,6 +32,8 @@ export function createEditor(options: EditorOptions): CodeEditor {
 		state: EditorState.create({
 			doc: options.text.toString(),
 			extensions: [
+				// Before the binding reads the document: offsets must match the Y.Text's (SPEC CS7).
+				lineEndings(),
 				codeSetup(),
 				editorTheme(),
 				syntaxLanguage(),

@@ -3,6 +3,7 @@ import { onConnectivity } from "../collab/connectivity.ts";
 import { h, replaceChildren } from "../ui/dom.ts";
 import type { SessionPanelContext } from "../ui/sessionPanels.ts";
 import { parseMessage, statusInWords } from "./runStatus.ts";
+import { terminalText } from "./terminalText.ts";
 import "./run.css";
 
 /** An ExecutionResult as the API answers it. */
@@ -90,8 +91,9 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 		summary.textContent = `${statusInWords(result.status)} · ${result.executionTime} ms${memory}${exit}${who}`;
 		summary.dataset.status = result.status;
 		resultShownFor = id;
-		stdout.textContent = result.output;
-		stderr.textContent = result.error;
+		// Shown as a terminal would; the raw text stays in the API and the stored result.
+		stdout.textContent = terminalText(result.output);
+		stderr.textContent = terminalText(result.error);
 	}
 
 	const onStateless = ({ payload }: { payload: string }) => {
@@ -102,7 +104,7 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 			show(message.submissionId, "done", message.by, message.result);
 		} else {
 			show(message.submissionId, message.state, message.by);
-			if (message.state === "failed" && message.error) stderr.textContent = message.error;
+			if (message.state === "failed" && message.error) stderr.textContent = terminalText(message.error);
 		}
 	};
 	context.session.provider.on("stateless", onStateless);

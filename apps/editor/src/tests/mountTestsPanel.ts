@@ -5,6 +5,7 @@ import { parseMessage, statusInWords } from "../run/runStatus.ts";
 import { h, replaceChildren } from "../ui/dom.ts";
 import type { SessionPanelContext } from "../ui/sessionPanels.ts";
 import "../run/run.css";
+import { terminalText } from "../run/terminalText.ts";
 
 interface TestView extends TestCase {
 	readonly hidden: boolean;
@@ -208,11 +209,11 @@ export function mountTestsPanel(context: SessionPanelContext): () => void {
 							"div",
 							null,
 							h("div", null, "Expected"),
-							h("pre", { "aria-label": `Expected output of ${r.name}` }, r.expected),
+							h("pre", { "aria-label": `Expected output of ${r.name}` }, terminalText(r.expected)),
 							h("div", null, "Actual"),
-							h("pre", { "aria-label": `Actual output of ${r.name}` }, r.output ?? ""),
+							h("pre", { "aria-label": `Actual output of ${r.name}` }, terminalText(r.output ?? "")),
 						),
-					r.error ? h("pre", { "aria-label": `Errors of ${r.name}` }, r.error) : null,
+					r.error ? h("pre", { "aria-label": `Errors of ${r.name}` }, terminalText(r.error)) : null,
 				),
 			),
 		);

@@ -1,5 +1,12 @@
 import type { Extension, onLoadDocumentPayload, onStoreDocumentPayload } from "@hocuspocus/server";
-import { encodeDocument, migrateDocument, readCode, readLanguage, readTitle } from "@tandem/crdt-schema";
+import {
+	encodeDocument,
+	migrateDocument,
+	normalizeCodeLineEndings,
+	readCode,
+	readLanguage,
+	readTitle,
+} from "@tandem/crdt-schema";
 import * as Y from "yjs";
 import type { DocumentStore } from "../persistence/DocumentStore.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
@@ -44,6 +51,8 @@ export class PersistenceExtension implements Extension {
 		if (state && state.byteLength > 0) {
 			Y.applyUpdate(document, state);
 			migrateDocument(document);
+			// Code stored before SPEC CS7 may still hold CR line breaks.
+			normalizeCodeLineEndings(document);
 		}
 	}
 

@@ -1,4 +1,5 @@
-import { customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { customType, index, integer, json, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { storedText } from "./storedText.ts";
 
 /** Yjs state as Postgres bytea, always handed out as a plain Uint8Array (SPEC CS6). */
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -9,10 +10,11 @@ const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
 
 const stamp = (name: string) => timestamp(name, { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
+// Free text (what people type, name or run) is `storedText`: any string, U+0000 included (decision 042).
 export const users = pgTable("users", {
 	id: text("id").primaryKey(),
-	username: text("username").notNull().unique(),
-	email: text("email").notNull().unique(),
+	username: storedText("username").notNull().unique(),
+	email: storedText("email").notNull().unique(),
 	passwordHash: text("password_hash").notNull(),
 	tokenVersion: integer("token_version").notNull().default(0),
 	createdAt: stamp("created_at"),
@@ -24,8 +26,8 @@ export const sessions = pgTable("sessions", {
 	ownerId: text("owner_id")
 		.notNull()
 		.references(() => users.id),
-	title: text("title").notNull().default(""),
-	code: text("code").notNull().default(""),
+	title: storedText("title").notNull().default(""),
+	code: storedText("code").notNull().default(""),
 	language: text("language").notNull(),
 	createdAt: stamp("created_at"),
 	updatedAt: stamp("updated_at"),
@@ -70,13 +72,13 @@ export const executionResults = pgTable(
 			.references(() => sessions.id, { onDelete: "cascade" }),
 		language: text("language").notNull(),
 		status: text("status").notNull(),
-		output: text("output").notNull(),
-		error: text("error").notNull(),
+		output: storedText("output").notNull(),
+		error: storedText("error").notNull(),
 		exitCode: integer("exit_code"),
 		executionTimeMs: integer("execution_time_ms").notNull(),
 		memoryKb: integer("memory_kb"),
 		submittedById: text("submitted_by_id"),
-		submittedByName: text("submitted_by_name"),
+		submittedByName: storedText("submitted_by_name"),
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("execution_results_session_id_idx").on(t.sessionId, t.createdAt)],
@@ -90,9 +92,9 @@ export const hiddenTests = pgTable(
 		sessionId: text("session_id")
 			.notNull()
 			.references(() => sessions.id, { onDelete: "cascade" }),
-		name: text("name").notNull(),
-		stdin: text("stdin").notNull(),
-		expected: text("expected").notNull(),
+		name: storedText("name").notNull(),
+		stdin: storedText("stdin").notNull(),
+		expected: storedText("expected").notNull(),
 		position: integer("position").notNull(),
 		createdAt: stamp("created_at"),
 	},
@@ -101,7 +103,8 @@ export const hiddenTests = pgTable(
 
 /**
  * One POST /run-tests: the cases judged (a snapshot taken at submission, so any node can judge
- * the verdict when the queue reports it) and, once done, the full unredacted verdicts.
+ * the verdict when the queue reports it) and, once done, the full unredacted verdicts. `json`, not
+ * `jsonb`: jsonb refuses the escape \u0000 that names and outputs may hold (decision 042).
  */
 export const testRuns = pgTable(
 	"test_runs",
@@ -110,8 +113,8 @@ export const testRuns = pgTable(
 		sessionId: text("session_id")
 			.notNull()
 			.references(() => sessions.id, { onDelete: "cascade" }),
-		cases: jsonb("cases").notNull(),
-		report: jsonb("report"),
+		cases: json("cases").notNull(),
+		report: json("report"),
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("test_runs_session_id_idx").on(t.sessionId, t.createdAt)],

@@ -53,11 +53,42 @@ export function describeZodError(error: ZodError): string {
 	return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
-/** Parse a body/params with a zod schema, or throw a 400 ApiError with a clear message. */
+// In `u` mode a surrogate pair is one code point, so this matches only unpaired surrogates.
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+// Deeper JSON than any body the API takes; past it the walk stops (zod refuses such bodies anyway).
+const MAX_TEXT_CHECK_DEPTH = 32;
+
+/**
+ * The path of the first string in a parsed JSON value that holds an unpaired surrogate
+ * (JSON's "\ud800" escape can carry one), or undefined. Such a string is not Unicode text:
+ * UTF-8 (Postgres, the Yjs encoding) cannot hold it and would silently turn it into U+FFFD,
+ * so the API refuses it (decision 042).
+ */
+export function unpairedSurrogatePath(value: unknown, path: string[] = [], depth = 0): string | undefined {
+	if (typeof value === "string") return UNPAIRED_SURROGATE.test(value) ? path.join(".") || "body" : undefined;
+	if (!value || typeof value !== "object" || depth >= MAX_TEXT_CHECK_DEPTH) return undefined;
+	for (const [key, item] of Object.entries(value)) {
+		const found = unpairedSurrogatePath(item, [...path, key], depth + 1);
+		if (found !== undefined) return found;
+	}
+	return undefined;
+}
+
+/**
+ * Parse a body/params with a zod schema, or throw a 400 ApiError with a clear message.
+ * Strings that are not Unicode text (an unpaired surrogate) are refused here for every route.
+ */
 export function parseInput<T>(
 	schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },
 	value: unknown,
 ): T {
+	const badText = unpairedSurrogatePath(value);
+	if (badText !== undefined) {
+		throw new ApiError(
+			"invalid_input",
+			`${badText}: must be valid Unicode text (it holds an unpaired surrogate, U+D800-U+DFFF, which no stored text can keep)`,
+		);
+	}
 	const result = schema.safeParse(value ?? {});
 	if (!result.success) throw new ApiError("invalid_input", describeZodError(result.error));
 	return result.data;

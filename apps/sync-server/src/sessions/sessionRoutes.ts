@@ -1,4 +1,4 @@
-import { encodeDocument, isLanguageId, LANGUAGES, seedDocument } from "@tandem/crdt-schema";
+import { encodeDocument, isLanguageId, LANGUAGES, normalizeLineEndings, seedDocument } from "@tandem/crdt-schema";
 import type { FastifyInstance } from "fastify";
 import * as Y from "yjs";
 import { z } from "zod";
@@ -106,7 +106,8 @@ export function registerSessionRoutes(
 		const body = parseInput(createBody, request.body);
 		const language = body.language ?? "python";
 		const title = body.title ?? "";
-		const code = body.code ?? "";
+		// One line-ending convention in code (SPEC CS7), in the row as in the document.
+		const code = normalizeLineEndings(body.code ?? "");
 		if (body.id !== undefined) {
 			const existing = await findSession(ctx.db, body.id);
 			if (existing) {
