@@ -1,0 +1,72 @@
+/**
+ * Size limits of a session document (SPEC CS7-CS9, RELIABILITY 39, 43, 44), shared by the editor
+ * (which refuses an oversized change before it is made) and the sync server (which refuses it on
+ * every path: socket updates, REST, seeding). Characters are UTF-16 code units, as `Y.Text.length`
+ * and CodeMirror count them; bytes are UTF-8 or encoded Yjs state.
+ */
+
+/**
+ * Largest `code` text: 512 Ki characters. About 10,000 lines of long code, far above any interview or
+ * exercise, and at most 1.5 MiB of UTF-8 (3 bytes per UTF-16 unit), so the whole text always fits in one
+ * WebSocket frame (server default 4 MiB).
+ */
+export const MAX_CODE_CHARS = 512 * 1024;
+
+/** Largest session title (characters), as POST /create-session has always accepted. */
+export const MAX_TITLE_CHARS = 200;
+
+/** Most visible tests in a document; the same as the runner's inputs per job (run-queue MAX_INPUTS_PER_JOB). */
+export const MAX_VISIBLE_TESTS = 100;
+
+/** Largest test name (characters). */
+export const MAX_TEST_NAME_CHARS = 200;
+
+/**
+ * Largest `stdin` or `expected` of one test (UTF-8 bytes): 256 KiB. Judges' large inputs are
+ * generated, not typed; the whole document must still fit MAX_DOCUMENT_BYTES.
+ */
+export const MAX_TEST_FIELD_BYTES = 256 * 1024;
+
+/**
+ * Largest encoded document (`Y.encodeStateAsUpdate`, bytes): 3 MiB. Code at its limit (1.5 MiB at
+ * worst) plus tests and history fit; the whole state (a client's first sync step 2) stays below the
+ * server's 4 MiB frame cap, so no legitimate update is ever larger than one frame. A Yjs document in
+ * memory takes a small multiple of its encoded size, so this bounds server memory per document.
+ */
+export const MAX_DOCUMENT_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Most structs (items, GC and skip ranges) one update may carry. A whole document typed and edited by
+ * hand has tens of thousands; 100,000 parse and integrate in tens of milliseconds. The root-type bomb
+ * (RELIABILITY 43) needs one struct per root.
+ */
+export const MAX_STRUCTS_PER_UPDATE = 100_000;
+
+/** Most delete ranges one update may carry (a whole document's deletions, as above). */
+export const MAX_DELETE_RANGES_PER_UPDATE = 100_000;
+
+/** Bytes a WebSocket frame needs beyond the update itself (message envelope: document name, types, length). */
+export const UPDATE_ENVELOPE_BYTES = 1024;
+
+/** UTF-8 length of a string in bytes, without allocating (lone surrogates count 3, as TextEncoder writes U+FFFD). */
+export function utf8Length(text: string): number {
+	let bytes = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c < 0x80) bytes += 1;
+		else if (c < 0x800) bytes += 2;
+		else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+			const next = text.charCodeAt(i + 1);
+			if (next >= 0xdc00 && next <= 0xdfff) {
+				bytes += 4;
+				i++;
+			} else bytes += 3;
+		} else bytes += 3;
+	}
+	return bytes;
+}
+
+/** Words for a refused code change, shown by the editor and sent by the server. */
+export function codeTooLongMessage(chars: number): string {
+	return `The code would be ${chars.toLocaleString("en")} characters; a session holds at most ${MAX_CODE_CHARS.toLocaleString("en")} characters (512 Ki). The change was not made.`;
+}
