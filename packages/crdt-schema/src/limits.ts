@@ -15,8 +15,14 @@ export const MAX_CODE_CHARS = 512 * 1024;
 /** Largest session title (characters), as POST /create-session has always accepted. */
 export const MAX_TITLE_CHARS = 200;
 
-/** Most visible tests in a document; the same as the runner's inputs per job (run-queue MAX_INPUTS_PER_JOB). */
-export const MAX_VISIBLE_TESTS = 100;
+/**
+ * Most tests in a session, visible (in the document) and hidden (server only) together: the runner's
+ * inputs per job (run-queue MAX_INPUTS_PER_JOB), since run-tests runs them all at once.
+ */
+export const MAX_TESTS_PER_SESSION = 100;
+
+/** Most bytes of hidden tests (names, stdin, expected, UTF-8) per session: as much as a whole document. */
+export const MAX_HIDDEN_TESTS_BYTES = 3 * 1024 * 1024;
 
 /** Largest test name (characters). */
 export const MAX_TEST_NAME_CHARS = 200;
