@@ -53,7 +53,8 @@ const schema = z
 			.number()
 			.int()
 			.min(65_536)
-			.default(4 * 1_048_576),
+			// Twice MAX_DOCUMENT_BYTES (crdt-schema): a whole document's first sync fits with room to spare.
+			.default(2 * 1_048_576),
 		LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 	})
 	.refine((c) => c.PERSIST_MAX_DEBOUNCE_MS >= c.PERSIST_DEBOUNCE_MS, {

@@ -6,11 +6,11 @@
  */
 
 /**
- * Largest `code` text: 512 Ki characters. About 10,000 lines of long code, far above any interview or
- * exercise, and at most 1.5 MiB of UTF-8 (3 bytes per UTF-16 unit), so the whole text always fits in one
- * WebSocket frame (server default 4 MiB).
+ * Largest `code` text: 256 Ki characters. About 5,000 lines of long code, far above any interview or
+ * exercise, and at most 768 KiB of UTF-8 (3 bytes per UTF-16 unit), so it fits MAX_DOCUMENT_BYTES and
+ * one WebSocket frame (server default 2 MiB).
  */
-export const MAX_CODE_CHARS = 512 * 1024;
+export const MAX_CODE_CHARS = 256 * 1024;
 
 /** Largest session title (characters), as POST /create-session has always accepted. */
 export const MAX_TITLE_CHARS = 200;
@@ -22,24 +22,26 @@ export const MAX_TITLE_CHARS = 200;
 export const MAX_TESTS_PER_SESSION = 100;
 
 /** Most bytes of hidden tests (names, stdin, expected, UTF-8) per session: as much as a whole document. */
-export const MAX_HIDDEN_TESTS_BYTES = 3 * 1024 * 1024;
+export const MAX_HIDDEN_TESTS_BYTES = 1024 * 1024;
 
 /** Largest test name (characters). */
 export const MAX_TEST_NAME_CHARS = 200;
 
 /**
- * Largest `stdin` or `expected` of one test (UTF-8 bytes): 256 KiB. Judges' large inputs are
+ * Largest `stdin` or `expected` of one test (UTF-8 bytes): 64 KiB. Judges' large inputs are
  * generated, not typed; the whole document must still fit MAX_DOCUMENT_BYTES.
  */
-export const MAX_TEST_FIELD_BYTES = 256 * 1024;
+export const MAX_TEST_FIELD_BYTES = 64 * 1024;
 
 /**
- * Largest encoded document (`Y.encodeStateAsUpdate`, bytes): 3 MiB. Code at its limit (1.5 MiB at
- * worst) plus tests and history fit; the whole state (a client's first sync step 2) stays below the
- * server's 4 MiB frame cap, so no legitimate update is ever larger than one frame. A Yjs document in
- * memory takes a small multiple of its encoded size, so this bounds server memory per document.
+ * Largest encoded document (`Y.encodeStateAsUpdate`, bytes): 1 MiB. Code at its limit (768 KiB at
+ * worst, 256 KiB as ASCII) plus tests and history fit; the whole state (a client's first sync step 2)
+ * stays below the server's 2 MiB frame cap, so no legitimate update is larger than one frame. A Yjs
+ * document in memory takes a small multiple of its encoded size, so this bounds server memory per
+ * document; and every store writes the whole state (embedded PGlite took ~20 s of a loaded 2-core
+ * machine's main thread for a 2.9 MB state, a few seconds for 1 MB).
  */
-export const MAX_DOCUMENT_BYTES = 3 * 1024 * 1024;
+export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
 /**
  * Most structs (items, GC and skip ranges) one update may carry. A whole document typed and edited by
@@ -74,5 +76,5 @@ export function utf8Length(text: string): number {
 
 /** Words for a refused code change, shown by the editor and sent by the server. */
 export function codeTooLongMessage(chars: number): string {
-	return `The code would be ${chars.toLocaleString("en")} characters; a session holds at most ${MAX_CODE_CHARS.toLocaleString("en")} characters (512 Ki). The change was not made.`;
+	return `The code would be ${chars.toLocaleString("en")} characters; a session holds at most ${MAX_CODE_CHARS.toLocaleString("en")} characters (256 Ki). The change was not made.`;
 }

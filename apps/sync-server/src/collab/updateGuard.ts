@@ -68,9 +68,10 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array): void {
 		throw new UpdateRefused(UpdateTooCostly, `update names ${claimedClients} clients`);
 	checkShape(update);
 	let from: Map<number, number>;
+	let to: Map<number, number>;
 	try {
 		// The lazy reader walks every struct without integrating (or preallocating for claimed counts).
-		({ from } = Y.parseUpdateMeta(update));
+		({ from, to } = Y.parseUpdateMeta(update));
 	} catch (e: unknown) {
 		throw new UpdateRefused(MalformedUpdate, "update does not decode", e);
 	}
@@ -81,7 +82,7 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array): void {
 	const alreadyPending = doc.store.pendingStructs?.missing.size ?? 0;
 	if (pending + alreadyPending > MAX_PENDING_CLIENTS)
 		throw new UpdateRefused(UpdateTooCostly, `${pending + alreadyPending} clients with missing history`);
-	checkDocumentGrowth(doc, update);
+	checkDocumentGrowth(doc, update, { from, to });
 }
 
 /** Structure bounds and SPEC roots, read from the bytes without applying them (RELIABILITY 43). */
@@ -134,15 +135,32 @@ export function documentBytes(doc: Y.Doc): number {
  * Throws UpdateRefused(DocumentTooLarge) when applying `update` could take `doc` past MAX_DOCUMENT_BYTES
  * (RELIABILITY 44). A document already past it (stored before the limit) only refuses growth.
  */
-export function checkDocumentGrowth(doc: Y.Doc, update: Uint8Array): void {
+export function checkDocumentGrowth(
+	doc: Y.Doc,
+	update: Uint8Array,
+	meta: { from: Map<number, number>; to: Map<number, number> } = Y.parseUpdateMeta(update),
+): void {
 	const estimate = estimateOf(doc);
 	if (estimate.measured + estimate.since + update.length <= MAX_DOCUMENT_BYTES) return;
-	estimate.measured = documentBytes(doc);
-	estimate.since = 0;
+	if (estimate.since > 0) {
+		estimate.measured = documentBytes(doc);
+		estimate.since = 0;
+	}
 	if (estimate.measured + update.length <= MAX_DOCUMENT_BYTES) return;
-	// The update may only repeat what the document holds (a reconnecting client's sync step 2).
-	const diff = Y.diffUpdate(update, Y.encodeStateVector(doc));
-	if (Y.parseUpdateMeta(diff).to.size === 0 || estimate.measured + diff.length <= MAX_DOCUMENT_BYTES) return;
+	// The update may repeat what the document holds (a reconnecting client's sync step 2): only what is
+	// new counts. An update whose every client starts past the document's clock is new throughout.
+	let known = true;
+	let overlaps = false;
+	for (const [client, end] of meta.to) {
+		const state = Y.getState(doc.store, client);
+		if (end > state) known = false;
+		if ((meta.from.get(client) ?? 0) < state) overlaps = true;
+	}
+	if (known) return;
+	if (overlaps) {
+		const diff = Y.diffUpdate(update, Y.encodeStateVector(doc));
+		if (estimate.measured + diff.length <= MAX_DOCUMENT_BYTES) return;
+	}
 	throw new UpdateRefused(
 		DocumentTooLarge,
 		`document of ${estimate.measured} bytes plus an update of ${update.length} bytes exceeds ${MAX_DOCUMENT_BYTES}`,
