@@ -54,7 +54,9 @@ let s: RunningServer;
 let queue: BullRunQueue;
 // Postgres, not embedded PGlite: PGlite stores run on this process's main thread, and the lag measured
 // here is the server's handling of the attack.
-const dbName = `tandem_limits_${nanoid(8).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
+const dbName = `tandem_limits_${nanoid(8)
+	.toLowerCase()
+	.replace(/[^a-z0-9]/g, "x")}`;
 const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
 let owner: Awaited<ReturnType<typeof registerUser>>;
 const clients: CollabClient[] = [];
@@ -264,7 +266,10 @@ describe("root types and structure per update (RELIABILITY 43)", () => {
 			.from(documents)
 			.where(eq(documents.sessionId, sessionId));
 		if (!stored?.state) throw new Error("no stored state");
-		const shape = inspectUpdate(stored.state, { maxStructs: Number.MAX_SAFE_INTEGER, maxDeleteRanges: Number.MAX_SAFE_INTEGER });
+		const shape = inspectUpdate(stored.state, {
+			maxStructs: Number.MAX_SAFE_INTEGER,
+			maxDeleteRanges: Number.MAX_SAFE_INTEGER,
+		});
 		for (const name of shape.roots) expect(ROOT_NAMES).toContain(name);
 	}, 180_000);
 });

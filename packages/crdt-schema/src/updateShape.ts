@@ -86,10 +86,12 @@ export function inspectUpdate(
 					if (decoder.readParentInfo()) {
 						const root = decoder.readString();
 						if (bounds.allowedRoots && !bounds.allowedRoots.has(root))
-							throw new UpdateShapeError("foreign-root", `update adds root "${root.slice(0, 64)}" outside the SPEC (CS1)`);
+							throw new UpdateShapeError(
+								"foreign-root",
+								`update adds root "${root.slice(0, 64)}" outside the SPEC (CS1)`,
+							);
 						roots.add(root);
-					}
-					else decoder.readLeftID();
+					} else decoder.readLeftID();
 					if ((info & BIT6) === BIT6) decoder.readString();
 				}
 				if (skipContent(decoder, ref)) subdocs++;

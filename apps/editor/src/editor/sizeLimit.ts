@@ -1,4 +1,4 @@
-import { type Extension, EditorState } from "@codemirror/state";
+import { EditorState, type Extension } from "@codemirror/state";
 import { codeTooLongMessage, MAX_CODE_CHARS } from "@tandem/crdt-schema";
 import { ySyncAnnotation } from "y-codemirror.next";
 
