@@ -54,7 +54,8 @@ const schema = z
 			.number()
 			.int()
 			.min(65_536)
-			.default(4 * 1_048_576),
+			// Twice MAX_DOCUMENT_BYTES (crdt-schema): a whole document's first sync fits with room to spare.
+			.default(2 * 1_048_576),
 		NODE_ID: z
 			.string()
 			.regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only (at most 128)")

@@ -1,3 +1,5 @@
 export * from "./document.ts";
 export * from "./languages.ts";
+export * from "./limits.ts";
 export * from "./tests.ts";
+export * from "./updateShape.ts";

@@ -1,4 +1,5 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from "@hocuspocus/provider";
+import { MAX_DOCUMENT_BYTES } from "@tandem/crdt-schema";
 import * as Y from "yjs";
 import { attachLocalDocument } from "../storage/localDocument.ts";
 import { isPendingSession, registerPendingSession } from "../storage/pendingSessions.ts";
@@ -68,6 +69,8 @@ export function serverCloseMessage(reason: string): string {
 	if (reason === "Token revoked")
 		return "you were signed out (logged out or password changed elsewhere). Log in again; your edits stay on this device.";
 	if (reason === "Access revoked") return "you no longer have access to this session.";
+	if (reason === "Document size limit reached")
+		return `your last change would make the document larger than the session's limit (${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB), so the server did not take it. Copy anything you need, then reload the page: the editor does not retry a refused change.`;
 	return `the server closed this session (${reason || "no reason given"}). Reload the page to reconnect.`;
 }
 

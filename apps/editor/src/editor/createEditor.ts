@@ -7,6 +7,7 @@ import { collabBinding } from "./collabBinding.ts";
 import { editorTheme } from "./editorTheme.ts";
 import { lineEndings } from "./lineEndings.ts";
 import { readOnly, setReadOnly } from "./readOnly.ts";
+import { codeSizeLimit } from "./sizeLimit.ts";
 import { switchSyntaxLanguage, syntaxLanguage } from "./syntaxLanguage.ts";
 
 export interface EditorOptions {
@@ -16,6 +17,8 @@ export interface EditorOptions {
 	/** The session language, or null while unknown (plain text until `setLanguage`). */
 	readonly language: string | null;
 	readonly readOnly: boolean;
+	/** Called with words when a local change is refused for making the code too long (RELIABILITY 39). */
+	readonly onRefusedChange?: (message: string) => void;
 }
 
 export interface CodeEditor {
@@ -38,6 +41,7 @@ export function createEditor(options: EditorOptions): CodeEditor {
 				editorTheme(),
 				syntaxLanguage(),
 				readOnly(options.readOnly),
+				codeSizeLimit(options.onRefusedChange ?? (() => {})),
 				collabBinding(options.text, options.awareness),
 				EditorView.contentAttributes.of({ "aria-label": "Code" }),
 			],

@@ -66,6 +66,8 @@ export async function renderSessionPage(
 	const readOnlyBadge = h("span", { class: "badge read-only", hidden: true }, "read-only");
 	const language = languageSelect(knownLanguage() ?? readLanguage(doc));
 	const refused = h("p", { class: "error banner", role: "alert", hidden: true });
+	// A local change refused for size (RELIABILITY 39): said in words until the next change goes through.
+	const changeRefused = h("p", { class: "error banner", role: "alert", hidden: true, "data-notice": "size-limit" });
 	const editorHost = h("section", { class: "editor-pane", "aria-label": "Editor", "data-slot": "editor" });
 	const share = h("span", { class: "share" });
 	const presence = provider.awareness ? presenceList(provider.awareness) : null;
@@ -90,6 +92,7 @@ export async function renderSessionPage(
 				share,
 			),
 			refused,
+			changeRefused,
 			h(
 				"div",
 				{ class: "workspace" },
@@ -117,7 +120,15 @@ export async function renderSessionPage(
 		awareness: provider.awareness,
 		language: shownLanguage,
 		readOnly: isReadOnly,
+		onRefusedChange: (message) => {
+			changeRefused.textContent = message;
+			changeRefused.hidden = false;
+		},
 	});
+	const clearRefusal = (_update: Uint8Array, origin: unknown) => {
+		if (!changeRefused.hidden && origin !== provider) changeRefused.hidden = true;
+	};
+	doc.on("update", clearRefusal);
 	const applyReadOnly = () => {
 		isReadOnly = wantReadOnly();
 		editor.setReadOnly(isReadOnly);
@@ -160,6 +171,7 @@ export async function renderSessionPage(
 		closed = true;
 		for (const cleanup of cleanups.reverse()) cleanup();
 		stopStatus();
+		doc.off("update", clearRefusal);
 		meta.unobserve(onMeta);
 		presence?.destroy();
 		editor.destroy();

@@ -8,6 +8,11 @@ export const ServerShuttingDown: CloseEvent = Object.freeze({ code: 1012, reason
 export const MalformedUpdate: CloseEvent = Object.freeze({ code: 4400, reason: "Malformed document update" });
 /** A well-formed update whose cost would stall the server (e.g. thousands of clients with missing history). */
 export const UpdateTooCostly: CloseEvent = Object.freeze({ code: 4422, reason: "Document update refused" });
+/**
+ * An update that would take the document past MAX_DOCUMENT_BYTES, or is larger than it (RELIABILITY 39, 44).
+ * The document connection closes but the socket stays, so the provider does not reconnect and resend it.
+ */
+export const DocumentTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Document size limit reached" });
 /** A call signal over the per-message cap (the HTTP 413 analogue). */
 export const SignalTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Call signal too large" });
 /** Call signals kept coming after a full bucket's worth of drops (the HTTP 429 analogue). */

@@ -1,4 +1,4 @@
-import { readCode, readLanguage, readTitle } from "@tandem/crdt-schema";
+import { dropForeignRoots, readCode, readLanguage, readTitle } from "@tandem/crdt-schema";
 import { eq } from "drizzle-orm";
 import * as Y from "yjs";
 import type { Db } from "../db/database.ts";
@@ -24,7 +24,9 @@ export function drizzleDocumentStore(db: Db): DocumentStore {
 		async loadDocument(id: string): Promise<Uint8Array | null> {
 			try {
 				const rows = await db.select({ state: documents.state }).from(documents).where(eq(documents.sessionId, id));
-				return rows[0]?.state ?? null;
+				const state = rows[0]?.state;
+				// A state stored before roots were checked may hold thousands of foreign roots (RELIABILITY 43).
+				return state ? dropForeignRoots(state) : null;
 			} catch (e: unknown) {
 				throw new PersistenceError("load_failed", `Could not load document ${id}`, e);
 			}
@@ -42,7 +44,7 @@ export function drizzleDocumentStore(db: Db): DocumentStore {
 					let plain = summary;
 					const stored = rows[0]?.state;
 					if (stored && stored.byteLength > 0) {
-						const merged = mergeStates(stored, state);
+						const merged = mergeStates(dropForeignRoots(stored), state);
 						toStore = merged.state;
 						plain = { code: readCode(merged.doc), language: readLanguage(merged.doc), title: readTitle(merged.doc) };
 						merged.doc.destroy();

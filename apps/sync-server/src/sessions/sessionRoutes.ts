@@ -1,4 +1,12 @@
-import { encodeDocument, isLanguageId, LANGUAGES, normalizeLineEndings, seedDocument } from "@tandem/crdt-schema";
+import {
+	encodeDocument,
+	isLanguageId,
+	LANGUAGES,
+	MAX_CODE_CHARS,
+	MAX_TITLE_CHARS,
+	normalizeLineEndings,
+	seedDocument,
+} from "@tandem/crdt-schema";
 import type { FastifyInstance } from "fastify";
 import * as Y from "yjs";
 import { z } from "zod";
@@ -19,8 +27,6 @@ import {
 	upsertParticipant,
 } from "./sessionRepository.ts";
 
-/** Largest code accepted at creation; bigger documents are edited, not pasted in one request. */
-const MAX_SEED_CODE_CHARS = 512 * 1024;
 
 const languageField = z.string().refine(isLanguageId, {
 	message: `language must be one of: ${LANGUAGES.map((l) => l.id).join(", ")}`,
@@ -28,9 +34,10 @@ const languageField = z.string().refine(isLanguageId, {
 
 const createBody = z.object({
 	id: z.string().regex(SESSION_ID_PATTERN, "id must be 21-64 characters of A-Z, a-z, 0-9, '_' or '-'").optional(),
-	title: z.string().trim().max(200, "title must be at most 200 characters").optional(),
+	title: z.string().trim().max(MAX_TITLE_CHARS, `title must be at most ${MAX_TITLE_CHARS} characters`).optional(),
 	language: languageField.optional(),
-	code: z.string().max(MAX_SEED_CODE_CHARS, `code must be at most ${MAX_SEED_CODE_CHARS} characters`).optional(),
+	// The document's code limit (SPEC CS8, RELIABILITY 44): a seed can never start past it.
+	code: z.string().max(MAX_CODE_CHARS, `code must be at most ${MAX_CODE_CHARS} characters`).optional(),
 });
 
 const inviteBody = z

@@ -1,10 +1,25 @@
 import type { Hocuspocus } from "@hocuspocus/server";
-import { addTest, moveTest, readTests, removeTest, type TestCase, updateTest } from "@tandem/crdt-schema";
-import { MAX_INPUTS_PER_JOB, MAX_STDIN_BYTES, type RunEvent, runJob } from "@tandem/run-queue";
+import {
+	addTest,
+	MAX_DOCUMENT_BYTES,
+	MAX_HIDDEN_TESTS_BYTES,
+	MAX_TEST_FIELD_BYTES,
+	MAX_TEST_NAME_CHARS,
+	MAX_TESTS_PER_SESSION,
+	moveTest,
+	readTests,
+	removeTest,
+	type TestCase,
+	updateTest,
+	utf8Length,
+} from "@tandem/crdt-schema";
+import { MAX_INPUTS_PER_JOB, type RunEvent, runJob } from "@tandem/run-queue";
 import type { FastifyInstance } from "fastify";
 import { nanoid } from "nanoid";
+import type * as Y from "yjs";
 import { z } from "zod";
 import { changeSessionDocument, readSessionDocument } from "../collab/documents.ts";
+import { documentBytes } from "../collab/updateGuard.ts";
 import { ApiError, parseInput } from "../http/errors.ts";
 import { TEST_JOB_PREFIX } from "../runs/RunHub.ts";
 import { queueFailure, type RunAccess, requireHub } from "../runs/runRoutes.ts";
@@ -24,7 +39,7 @@ import {
 import { type JudgedCase, judge, redactReport, type TestReport } from "./judge.ts";
 import { findTestRun, insertTestRun, storeTestReport } from "./testRunRepository.ts";
 
-const MAX_NAME_CHARS = 200;
+const MAX_NAME_CHARS = MAX_TEST_NAME_CHARS;
 const sessionParams = z.object({ sessionId: z.string().max(256) });
 const testParams = z.object({ sessionId: z.string().max(256), testId: z.string().min(1).max(128) });
 const testBody = z.object({
@@ -62,8 +77,47 @@ const hiddenView = (t: HiddenTestRow): TestView => ({
 });
 
 function checkTestSizes(body: { stdin?: string | undefined; expected?: string | undefined }): void {
-	if (body.stdin !== undefined) checkSize("stdin", body.stdin, MAX_STDIN_BYTES);
-	if (body.expected !== undefined) checkSize("expected", body.expected, MAX_STDIN_BYTES);
+	if (body.stdin !== undefined) checkSize("stdin", body.stdin, MAX_TEST_FIELD_BYTES);
+	if (body.expected !== undefined) checkSize("expected", body.expected, MAX_TEST_FIELD_BYTES);
+}
+
+/** Bytes a test adds to where it is kept (its fields in UTF-8, plus room for the map's keys). */
+function testBytes(test: { name?: string; stdin?: string; expected?: string }): number {
+	return 64 + utf8Length(test.name ?? "") + utf8Length(test.stdin ?? "") + utf8Length(test.expected ?? "");
+}
+
+/** 413 unless the session has room for one more test (RELIABILITY 44): MAX_TESTS_PER_SESSION in all. */
+async function checkTestCount(ctx: ServerContext, sessionId: string): Promise<void> {
+	const total = (await readVisible(ctx, sessionId)).length + (await listHiddenTests(ctx.db, sessionId)).length;
+	if (total >= MAX_TESTS_PER_SESSION) {
+		throw new ApiError(
+			"payload_too_large",
+			`This session already has ${total} tests; a session holds at most ${MAX_TESTS_PER_SESSION}`,
+		);
+	}
+}
+
+/** 413 unless `doc` can take `addedBytes` more and stay within MAX_DOCUMENT_BYTES (RELIABILITY 44). */
+function checkDocumentRoom(doc: Y.Doc, addedBytes: number): void {
+	const bytes = documentBytes(doc);
+	if (bytes + addedBytes > MAX_DOCUMENT_BYTES) {
+		throw new ApiError(
+			"payload_too_large",
+			`The session document is ${bytes} bytes and this change adds about ${addedBytes}; a document holds at most ${MAX_DOCUMENT_BYTES} bytes (${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB)`,
+		);
+	}
+}
+
+/** 413 unless the session's hidden tests stay within MAX_HIDDEN_TESTS_BYTES after adding `addedBytes`. */
+async function checkHiddenRoom(ctx: ServerContext, sessionId: string, addedBytes: number, exceptId?: string) {
+	let bytes = 0;
+	for (const t of await listHiddenTests(ctx.db, sessionId)) if (t.id !== exceptId) bytes += testBytes(t);
+	if (bytes + addedBytes > MAX_HIDDEN_TESTS_BYTES) {
+		throw new ApiError(
+			"payload_too_large",
+			`Hidden tests would take ${bytes + addedBytes} bytes; a session holds at most ${MAX_HIDDEN_TESTS_BYTES} bytes (${MAX_HIDDEN_TESTS_BYTES / 1024 / 1024} MiB) of hidden tests`,
+		);
+	}
 }
 
 function canEdit(role: Role): void {
@@ -146,13 +200,19 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const body = parseInput(testBody, request.body);
 		if (body.hidden && role !== "owner") throw new ApiError("forbidden", "Only the owner can add hidden tests");
 		checkTestSizes(body);
-		reply.status(201);
+		await checkTestCount(ctx, sessionId);
 		if (body.hidden) {
+			await checkHiddenRoom(ctx, sessionId, testBytes(body));
+			reply.status(201);
 			const row = await insertHiddenTest(ctx.db, { id: nanoid(), sessionId, ...body });
 			return hiddenView(row);
 		}
 		const test: TestCase = { id: nanoid(), name: body.name, stdin: body.stdin, expected: body.expected };
-		await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) => addTest(doc, test));
+		await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) => {
+			checkDocumentRoom(doc, testBytes(test));
+			addTest(doc, test);
+		});
+		reply.status(201);
 		return visibleView(test);
 	});
 
@@ -171,24 +231,28 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		}
 		if (visible && body.hidden === true) {
 			// Hide: the test leaves the shared document for the server-only table.
+			await checkHiddenRoom(ctx, sessionId, testBytes({ ...visible, ...definedOnly(patch) }));
 			const row = await insertHiddenTest(ctx.db, { sessionId, ...visible, ...definedOnly(patch) });
 			await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) => removeTest(doc, testId));
 			return hiddenView(row);
 		}
 		if (hidden && body.hidden === false) {
 			const test: TestCase = { ...hiddenView(hidden), ...definedOnly(patch) };
-			await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) =>
-				addTest(doc, { id: test.id, name: test.name, stdin: test.stdin, expected: test.expected }, null, body.index),
-			);
+			await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) => {
+				checkDocumentRoom(doc, testBytes(test));
+				addTest(doc, { id: test.id, name: test.name, stdin: test.stdin, expected: test.expected }, null, body.index);
+			});
 			await deleteHiddenTest(ctx.db, sessionId, testId);
 			return visibleView(test);
 		}
 		if (hidden) {
+			await checkHiddenRoom(ctx, sessionId, testBytes({ ...hiddenView(hidden), ...definedOnly(patch) }), testId);
 			const row = await updateHiddenTest(ctx.db, sessionId, testId, patch);
 			if (!row) throw new ApiError("not_found", "No such test in this session");
 			return hiddenView(row);
 		}
 		const updated = await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) => {
+			checkDocumentRoom(doc, testBytes(patch));
 			if (!updateTest(doc, testId, definedOnly(patch))) return undefined;
 			if (body.index !== undefined) moveTest(doc, testId, body.index);
 			return readTests(doc).find((t) => t.id === testId);
