@@ -1,8 +1,11 @@
 import { type Job, Queue, QueueEvents, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import {
+	DEFAULT_MAX_PENDING_PER_USER,
+	DEFAULT_MAX_WAITING,
 	type JobStatus,
 	parseJob,
+	type QueueBounds,
 	type RunHandler,
 	type RunJob,
 	type RunProgressEvent,
@@ -14,7 +17,7 @@ import {
 	TerminalDedupe,
 } from "./types.ts";
 
-export interface BullRunQueueOptions {
+export interface BullRunQueueOptions extends QueueBounds {
 	redisUrl: string;
 	/** Redis key prefix; tests use a unique one each. */
 	prefix?: string;
@@ -28,7 +31,15 @@ export interface BullRunQueueOptions {
 	stalledIntervalMs?: number;
 	/** Finished jobs are kept this long for status lookups. */
 	retainSeconds?: number;
+	/**
+	 * A submitter's job still counted as pending this long after it was submitted, whatever
+	 * happened to it: a count whose terminal event was lost (every node down) heals by itself.
+	 */
+	pendingStaleMs?: number;
 }
+
+/** Longer than any job waits and runs: 100 inputs of the runner's wall limit, plus the queue wait. */
+const PENDING_STALE_MS = 30 * 60_000;
 
 interface JobInfo {
 	sessionId: string;
@@ -45,6 +56,9 @@ function infoOf(job: Partial<RunJob> | undefined): JobInfo {
 	};
 }
 
+/** BullMQ's largest priority. */
+const MAX_PRIORITY = 2_097_151;
+
 interface ProgressData {
 	sessionId: string;
 	completed: number;
@@ -57,7 +71,7 @@ interface ProgressData {
  */
 export class BullRunQueue implements RunQueue {
 	readonly kind = "bullmq" as const;
-	private readonly opts: Required<BullRunQueueOptions>;
+	private readonly opts: Required<Omit<BullRunQueueOptions, keyof QueueBounds>> & Required<QueueBounds>;
 	private readonly connection: Redis;
 	private readonly queue: Queue<RunJob, RunResult>;
 	private events: QueueEvents | undefined;
@@ -77,6 +91,9 @@ export class BullRunQueue implements RunQueue {
 			lockDurationMs: 5_000,
 			stalledIntervalMs: 5_000,
 			retainSeconds: 3600,
+			pendingStaleMs: PENDING_STALE_MS,
+			maxWaiting: DEFAULT_MAX_WAITING,
+			maxPendingPerUser: DEFAULT_MAX_PENDING_PER_USER,
 			...options,
 		};
 		this.connection = this.newConnection();
@@ -98,12 +115,56 @@ export class BullRunQueue implements RunQueue {
 		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
 		const job = parseJob(input);
 		if (await this.queue.getJob(job.id)) throw new RunQueueError("duplicate_job", `job ${job.id} already exists`);
+		const waiting = await this.queue.getJobCountByTypes("wait", "prioritized");
+		if (waiting >= this.opts.maxWaiting) {
+			throw new RunQueueError("queue_full", `the run queue is full (${this.opts.maxWaiting} waiting jobs)`);
+		}
+		const rank = job.submittedBy ? await this.claimPending(job.submittedBy.id, job.id) : 0;
 		this.jobInfo.set(job.id, infoOf(job));
 		await this.queue.add("run", job, {
 			jobId: job.id,
+			// Every job has a priority (BullMQ runs unprioritized jobs before all prioritized ones).
+			priority: Math.min(rank + 1, MAX_PRIORITY),
 			attempts: 1,
 			removeOnComplete: { age: this.opts.retainSeconds },
 			removeOnFail: { age: this.opts.retainSeconds },
+		});
+	}
+
+	/** The Redis sorted set of a submitter's pending job ids, scored by submission time. */
+	private pendingKey(userId: string): string {
+		return `${this.opts.prefix}:${this.opts.queueName}:pending:${userId}`;
+	}
+
+	/**
+	 * Count `jobId` as pending for `userId` and answer how many were pending before it, or throw
+	 * `too_many_pending`. Check and add are one MULTI: two nodes may both pass with one slot
+	 * left (the cap is exceeded by at most the number of nodes), which is fine for fairness.
+	 */
+	private async claimPending(userId: string, jobId: string): Promise<number> {
+		const key = this.pendingKey(userId);
+		const now = Date.now();
+		const replies = await this.connection
+			.multi()
+			.zremrangebyscore(key, "-inf", now - this.opts.pendingStaleMs)
+			.zcard(key)
+			.exec();
+		const rank = Number(replies?.[1]?.[1] ?? 0);
+		if (rank >= this.opts.maxPendingPerUser) {
+			throw new RunQueueError(
+				"too_many_pending",
+				`${this.opts.maxPendingPerUser} runs of this user are already queued or running`,
+			);
+		}
+		await this.connection.multi().zadd(key, now, jobId).pexpire(key, this.opts.pendingStaleMs).exec();
+		return rank;
+	}
+
+	/** A job left the pending state (done or failed); idempotent, so every node may call it. */
+	private releasePending(userId: string | undefined, jobId: string): Promise<unknown> {
+		if (userId === undefined) return Promise.resolve();
+		return this.connection.zrem(this.pendingKey(userId), jobId).catch((e: unknown) => {
+			console.error("run-queue: releasing a pending job failed", e instanceof Error ? e.message : e);
 		});
 	}
 
@@ -184,6 +245,7 @@ export class BullRunQueue implements RunQueue {
 			const terminal = partial.state === "done" || partial.state === "failed";
 			if (terminal) {
 				this.jobInfo.delete(jobId);
+				await this.releasePending(info.submittedBy?.id, jobId);
 				if (!this.dedupe.first(jobId)) return;
 			}
 			const totals = partial.state === "queued" || partial.state === "running" ? { totalInputs: info.total } : {};
@@ -214,15 +276,20 @@ export class BullRunQueue implements RunQueue {
 			this.opts.queueName,
 			async (job: Job<RunJob, RunResult>) => {
 				const data = parseJob(job.data);
-				return handler(
-					data,
-					runContext((completed, total) => {
-						const progress: ProgressData = { sessionId: data.sessionId, completed, total };
-						job
-							.updateProgress(progress as unknown as object)
-							.catch((e: unknown) => console.error("run-queue: progress failed", e));
-					}),
-				);
+				try {
+					return await handler(
+						data,
+						runContext((completed, total) => {
+							const progress: ProgressData = { sessionId: data.sessionId, completed, total };
+							job
+								.updateProgress(progress as unknown as object)
+								.catch((e: unknown) => console.error("run-queue: progress failed", e));
+						}),
+					);
+				} finally {
+					// Also here, so the count is right even when no node listens to events.
+					await this.releasePending(data.submittedBy?.id, data.id);
+				}
 			},
 			{
 				connection,

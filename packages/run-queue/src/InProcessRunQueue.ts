@@ -1,6 +1,9 @@
 import {
+	DEFAULT_MAX_PENDING_PER_USER,
+	DEFAULT_MAX_WAITING,
 	type JobStatus,
 	parseJob,
+	type QueueBounds,
 	type RunHandler,
 	type RunJob,
 	type RunProgressEvent,
@@ -14,7 +17,7 @@ import {
 /** Jobs kept for status lookups by default; the oldest finished ones are forgotten first. */
 const MAX_RETAINED_JOBS = 5_000;
 
-export interface InProcessRunQueueOptions {
+export interface InProcessRunQueueOptions extends QueueBounds {
 	/** How many jobs `status()` remembers (waiting and running ones are never dropped). */
 	retainJobs?: number;
 }
@@ -22,6 +25,12 @@ export interface InProcessRunQueueOptions {
 interface Entry {
 	job: RunJob;
 	status: JobStatus;
+}
+
+interface Waiting {
+	job: RunJob;
+	/** How many jobs its submitter had pending when it was submitted: lower runs first. */
+	rank: number;
 }
 
 interface Consumer {
@@ -36,24 +45,45 @@ interface Consumer {
 export class InProcessRunQueue implements RunQueue {
 	readonly kind = "in-process" as const;
 	private readonly entries = new Map<string, Entry>();
-	private readonly waiting: RunJob[] = [];
+	private readonly waiting: Waiting[] = [];
+	/** Queued or running jobs per submitter id. */
+	private readonly pending = new Map<string, number>();
 	private readonly listeners = new Set<(event: RunProgressEvent) => void>();
 	private readonly consumers: Consumer[] = [];
 	private readonly dedupe = new TerminalDedupe();
 	private closed = false;
 	private readonly retainJobs: number;
+	private readonly maxWaiting: number;
+	private readonly maxPendingPerUser: number;
 
 	constructor(options: InProcessRunQueueOptions = {}) {
 		this.retainJobs = Math.max(1, options.retainJobs ?? MAX_RETAINED_JOBS);
+		this.maxWaiting = Math.max(1, options.maxWaiting ?? DEFAULT_MAX_WAITING);
+		this.maxPendingPerUser = Math.max(1, options.maxPendingPerUser ?? DEFAULT_MAX_PENDING_PER_USER);
 	}
 
 	async submit(input: RunJob): Promise<void> {
 		if (this.closed) throw new RunQueueError("closed", "run queue is closed");
 		const job = parseJob(input);
 		if (this.entries.has(job.id)) throw new RunQueueError("duplicate_job", `job ${job.id} already exists`);
+		if (this.waiting.length >= this.maxWaiting) {
+			throw new RunQueueError("queue_full", `the run queue is full (${this.maxWaiting} waiting jobs)`);
+		}
+		const user = job.submittedBy?.id;
+		const rank = user === undefined ? 0 : (this.pending.get(user) ?? 0);
+		if (user !== undefined && rank >= this.maxPendingPerUser) {
+			throw new RunQueueError(
+				"too_many_pending",
+				`${this.maxPendingPerUser} runs of this user are already queued or running`,
+			);
+		}
+		if (user !== undefined) this.pending.set(user, rank + 1);
 		this.entries.set(job.id, { job, status: { jobId: job.id, state: "queued" } });
 		this.trim();
-		this.waiting.push(job);
+		// Behind every waiting job of the same or a lower rank, ahead of those of a higher one.
+		let at = this.waiting.length;
+		while (at > 0 && (this.waiting[at - 1]?.rank ?? 0) > rank) at--;
+		this.waiting.splice(at, 0, { job, rank });
 		this.emit({ jobId: job.id, sessionId: job.sessionId, state: "queued", totalInputs: job.inputs.length });
 		this.dispatch();
 	}
@@ -103,8 +133,8 @@ export class InProcessRunQueue implements RunQueue {
 	private dispatch(): void {
 		for (const consumer of this.consumers) {
 			while (!consumer.closed && consumer.active < consumer.concurrency && this.waiting.length > 0) {
-				const job = this.waiting.shift();
-				if (job) void this.run(consumer, job);
+				const next = this.waiting.shift();
+				if (next) void this.run(consumer, next.job);
 			}
 		}
 	}
@@ -141,6 +171,12 @@ export class InProcessRunQueue implements RunQueue {
 			if (entry) entry.status = { jobId: job.id, state: "failed", error };
 			this.emit({ jobId: job.id, sessionId: job.sessionId, state: "failed", error });
 		} finally {
+			const user = job.submittedBy?.id;
+			if (user !== undefined) {
+				const left = (this.pending.get(user) ?? 1) - 1;
+				if (left > 0) this.pending.set(user, left);
+				else this.pending.delete(user);
+			}
 			consumer.active--;
 			if (consumer.active === 0) for (const resolve of consumer.idle.splice(0)) resolve();
 			this.dispatch();

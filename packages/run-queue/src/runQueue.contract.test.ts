@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BullRunQueue } from "./BullRunQueue.ts";
 import { InProcessRunQueue } from "./InProcessRunQueue.ts";
 import { runJob } from "./runJob.ts";
-import type { RunJob, RunProgressEvent, RunQueue, RunResult } from "./types.ts";
+import type { QueueBounds, RunJob, RunProgressEvent, RunQueue, RunResult } from "./types.ts";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const usedPrefixes: string[] = [];
@@ -69,11 +69,11 @@ function waitFor(events: RunProgressEvent[], pred: (e: RunProgressEvent) => bool
 	});
 }
 
-const implementations: Array<[string, () => Promise<RunQueue>]> = [
-	["in-process", async () => new InProcessRunQueue()],
+const implementations: Array<[string, (bounds?: QueueBounds) => Promise<RunQueue>]> = [
+	["in-process", async (bounds) => new InProcessRunQueue(bounds)],
 	[
 		"bullmq",
-		async () => {
+		async (bounds) => {
 			// Fail loudly when Redis is absent instead of skipping.
 			const probe = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
 			await probe.connect();
@@ -86,6 +86,7 @@ const implementations: Array<[string, () => Promise<RunQueue>]> = [
 				prefix,
 				lockDurationMs: 2000,
 				stalledIntervalMs: 1000,
+				...bounds,
 			});
 			await q.ready();
 			return q;
@@ -95,8 +96,8 @@ const implementations: Array<[string, () => Promise<RunQueue>]> = [
 
 describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
 	const open: RunQueue[] = [];
-	async function queue(): Promise<RunQueue> {
-		const q = await make();
+	async function queue(bounds?: QueueBounds): Promise<RunQueue> {
+		const q = await make(bounds);
 		open.push(q);
 		return q;
 	}
@@ -251,6 +252,49 @@ describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
 		expect(finished).toBe(1);
 		await expect(q.submit(job())).rejects.toMatchObject({ code: "closed" });
 		expect(() => q.process(async (jj) => echoResult(jj), { concurrency: 1 })).toThrow(/closed/);
+	});
+
+	const by = (id: string) => ({ submittedBy: { id, name: id } });
+
+	it("RELIABILITY 48: runs another submitter's first job before a flooder's remaining ones (round robin)", async () => {
+		const q = await queue({ maxPendingPerUser: 10 });
+		const flood = Array.from({ length: 5 }, (_, i) => job({ id: `flood-${i}-${randomUUID()}`, ...by("flooder") }));
+		for (const j of flood) await q.submit(j);
+		const other = job({ id: `other-${randomUUID()}`, ...by("other") });
+		await q.submit(other);
+		const order: string[] = [];
+		const events: RunProgressEvent[] = [];
+		q.subscribe((e) => events.push(e));
+		q.process(
+			async (j) => {
+				order.push(j.id);
+				return echoResult(j);
+			},
+			{ concurrency: 1 },
+		);
+		await waitFor(events, (e) => e.jobId === flood[4]?.id && e.state === "done");
+		expect(order).toEqual([flood[0]?.id, other.id, ...flood.slice(1).map((j) => j.id)]);
+	});
+
+	it("RELIABILITY 48: refuses a submitter's job past maxPendingPerUser, others still get in, and a slot frees when a job ends", async () => {
+		const q = await queue({ maxPendingPerUser: 2 });
+		const events: RunProgressEvent[] = [];
+		q.subscribe((e) => events.push(e));
+		const first = job(by("flooder"));
+		await q.submit(first);
+		await q.submit(job(by("flooder")));
+		await expect(q.submit(job(by("flooder")))).rejects.toMatchObject({ code: "too_many_pending" });
+		await q.submit(job(by("other")));
+		q.process(async (j) => echoResult(j), { concurrency: 1 });
+		await waitFor(events, (e) => e.jobId === first.id && e.state === "done");
+		await q.submit(job(by("flooder")));
+	});
+
+	it("RELIABILITY 48: refuses a job past maxWaiting with queue_full", async () => {
+		const q = await queue({ maxWaiting: 2 });
+		await q.submit(job(by("a")));
+		await q.submit(job(by("b")));
+		await expect(q.submit(job(by("c")))).rejects.toMatchObject({ code: "queue_full" });
 	});
 
 	it("answers undefined for an unknown job", async () => {

@@ -172,7 +172,41 @@ export function runContext(report: ProgressReporter): RunContext {
 	return Object.assign(fn, { progress: fn });
 }
 
-export type RunQueueErrorCode = "invalid_job" | "duplicate_job" | "closed" | "timeout" | "job_failed";
+/**
+ * `queue_full`: the queue holds its most waiting jobs ({@link QueueBounds.maxWaiting});
+ * `too_many_pending`: the submitter has its most jobs queued or running
+ * ({@link QueueBounds.maxPendingPerUser}). Both are worth retrying after a while.
+ */
+export type RunQueueErrorCode =
+	| "invalid_job"
+	| "duplicate_job"
+	| "closed"
+	| "timeout"
+	| "job_failed"
+	| "queue_full"
+	| "too_many_pending";
+
+/**
+ * Bounds of a queue and its fairness (RELIABILITY 48). One submitter (`submittedBy.id`) may have
+ * at most `maxPendingPerUser` jobs queued or running; the queue holds at most `maxWaiting`
+ * waiting jobs. Waiting jobs run in order of how many jobs their submitter had pending when
+ * each was submitted, then in submission order: someone's first job goes before a flooder's
+ * second, third, … (round robin between submitters).
+ */
+export interface QueueBounds {
+	/** Waiting jobs the queue holds before submit() throws `queue_full`. */
+	readonly maxWaiting?: number;
+	/** Queued or running jobs per submitter before submit() throws `too_many_pending`. */
+	readonly maxPendingPerUser?: number;
+}
+
+/**
+ * Defaults: 4 pending per user is one run, one test run and a couple of clicks ahead; 500 waiting
+ * is over a minute of work for a pool of 8 boxes at typical run times, past which a waiting
+ * person is better told to retry.
+ */
+export const DEFAULT_MAX_PENDING_PER_USER = 4;
+export const DEFAULT_MAX_WAITING = 500;
 
 /** The error type of the queue boundary. */
 export class RunQueueError extends Error {

@@ -1,4 +1,4 @@
-import { customType, index, integer, json, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, customType, index, integer, json, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { storedText } from "./storedText.ts";
 
 /** Yjs state as Postgres bytea, always handed out as a plain Uint8Array (SPEC CS6). */
@@ -79,6 +79,8 @@ export const executionResults = pgTable(
 		memoryKb: integer("memory_kb"),
 		submittedById: text("submitted_by_id"),
 		submittedByName: storedText("submitted_by_name"),
+		/** Output or error was cut at the result size bound (RELIABILITY 48; migration 0003). */
+		truncated: boolean("truncated").notNull().default(false),
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("execution_results_session_id_idx").on(t.sessionId, t.createdAt)],

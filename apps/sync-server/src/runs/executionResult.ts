@@ -1,4 +1,5 @@
 import type { RunResult, RunStatus } from "@tandem/run-queue";
+import { cutText, MAX_RUN_FIELD_BYTES } from "./resultBounds.ts";
 
 /** Who started a run, as shown to the session's participants. */
 export interface Submitter {
@@ -20,21 +21,25 @@ export interface ExecutionResult {
 	readonly language: string;
 	readonly createdAt: string;
 	readonly submittedBy?: Submitter;
+	/** True when `output` or `error` was cut at MAX_RUN_FIELD_BYTES (RELIABILITY 48). */
+	readonly truncated?: boolean;
 }
 
 /**
  * A single-input job's verdict as an ExecutionResult: stdout as `output`; stderr (or the
- * compiler's output when compiling failed) as `error`.
+ * compiler's output when compiling failed) as `error`; each cut to MAX_RUN_FIELD_BYTES, and
+ * `truncated` set when either was.
  */
 export function toExecutionResult(result: RunResult, submittedBy?: Submitter): ExecutionResult {
 	const run = result.runs[0];
 	const compileFailed = result.compile !== undefined && result.compile.status !== "ok";
-	const error = compileFailed ? (result.compile?.output ?? "") : (run?.stderr ?? "");
+	const output = cutText(run?.stdout ?? "", MAX_RUN_FIELD_BYTES);
+	const error = cutText(compileFailed ? (result.compile?.output ?? "") : (run?.stderr ?? ""), MAX_RUN_FIELD_BYTES);
 	return {
 		id: result.jobId,
 		sessionId: result.sessionId,
-		output: run?.stdout ?? "",
-		error,
+		output: output.text,
+		error: error.text,
 		executionTime: Math.round(run?.timeMs ?? result.compile?.timeMs ?? 0),
 		status: result.status,
 		exitCode: run?.exitCode ?? null,
@@ -42,5 +47,6 @@ export function toExecutionResult(result: RunResult, submittedBy?: Submitter): E
 		language: result.language,
 		createdAt: result.finishedAt,
 		...(submittedBy ? { submittedBy } : {}),
+		...(output.cut || error.cut ? { truncated: true } : {}),
 	};
 }

@@ -19,6 +19,7 @@ function toResult(row: Row): ExecutionResult {
 		language: row.language,
 		createdAt: row.createdAt.toISOString(),
 		...(row.submittedById ? { submittedBy: { id: row.submittedById, name: row.submittedByName ?? "" } } : {}),
+		...(row.truncated ? { truncated: true } : {}),
 	};
 }
 
@@ -38,6 +39,7 @@ export async function insertExecutionResult(db: Db, result: ExecutionResult): Pr
 			memoryKb: result.memoryKb ?? null,
 			submittedById: result.submittedBy?.id ?? null,
 			submittedByName: result.submittedBy?.name ?? null,
+			truncated: result.truncated === true,
 			createdAt: new Date(result.createdAt),
 		})
 		.onConflictDoNothing();

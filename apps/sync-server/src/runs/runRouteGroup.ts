@@ -4,6 +4,7 @@ import type { RouteGroup } from "../server.ts";
 import { registerTestRoutes } from "../testcases/testRoutes.ts";
 import { RunHub } from "./RunHub.ts";
 import { instrumentRunQueue } from "./runMetrics.ts";
+import { type RunRateLimits, registerRunRateLimits, runRateLimitsFromEnv } from "./runLimits.ts";
 import { type InstalledLanguage, type RunAccess, registerRunRoutes } from "./runRoutes.ts";
 
 export interface RunRouteOptions {
@@ -15,6 +16,8 @@ export interface RunRouteOptions {
 	readonly languages?: () => Promise<readonly InstalledLanguage[]>;
 	/** How long POST /execute-code and /run-tests wait for a verdict. */
 	readonly waitMs?: number;
+	/** Runs per minute per user and per session; defaults from the environment (runRateLimitsFromEnv). */
+	readonly rateLimits?: RunRateLimits;
 }
 
 /**
@@ -25,22 +28,29 @@ const DEFAULT_WAIT_MS = 10 * 60_000;
 
 /** The runs and test-case route groups, sharing one subscription to `queue` per server. */
 export function runRouteGroup(options: RunRouteOptions): RouteGroup {
-	return (app, ctx) => {
+	return async (app, ctx) => {
 		const instrumented = options.queue ? instrumentRunQueue(options.queue, ctx.metrics.runs) : null;
 		const hub = instrumented ? new RunHub(ctx, instrumented.queue) : null;
 		app.addHook("onClose", async () => {
 			await hub?.close();
 			instrumented?.stop();
 		});
-		const access: RunAccess = {
-			hub,
-			unavailableReason:
-				options.unavailableReason ?? "No runner available: this server has no run queue configured (set REDIS_URL)",
-			languages:
-				options.languages ?? (async () => LANGUAGES.map((l) => ({ id: l.id, name: l.name, version: "unknown" }))),
-			waitMs: options.waitMs ?? DEFAULT_WAIT_MS,
-		};
-		registerRunRoutes(app, ctx, access);
-		registerTestRoutes(app, ctx, access);
+		const limits = options.rateLimits ?? runRateLimitsFromEnv();
+		const redis = ctx.config.redisUrl ? { url: ctx.config.redisUrl, prefix: ctx.config.redisPrefix } : undefined;
+		// An encapsulated context: the rate-limit plugin applies to these routes only.
+		await app.register(async (scope) => {
+			const checkRate = await registerRunRateLimits(scope, limits, redis);
+			const access: RunAccess = {
+				hub,
+				unavailableReason:
+					options.unavailableReason ?? "No runner available: this server has no run queue configured (set REDIS_URL)",
+				languages:
+					options.languages ?? (async () => LANGUAGES.map((l) => ({ id: l.id, name: l.name, version: "unknown" }))),
+				waitMs: options.waitMs ?? DEFAULT_WAIT_MS,
+				checkRate,
+			};
+			registerRunRoutes(scope, ctx, access);
+			registerTestRoutes(scope, ctx, access);
+		});
 	};
 }

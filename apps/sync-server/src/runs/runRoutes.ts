@@ -1,13 +1,16 @@
 import { type RunJob, RunQueueError, runJob } from "@tandem/run-queue";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nanoid } from "nanoid";
 import { z } from "zod";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
 import { requireSessionRole } from "../sessions/sessionAccess.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
+import { redactReport, seesHiddenTests } from "../testcases/judge.ts";
+import { findTestRun } from "../testcases/testRunRepository.ts";
 import { type ExecutionResult, toExecutionResult } from "./executionResult.ts";
-import { RUN_JOB_PREFIX, type RunHub } from "./RunHub.ts";
+import { RUN_JOB_PREFIX, type RunHub, TEST_JOB_PREFIX } from "./RunHub.ts";
+import type { RunRateCheck } from "./runLimits.ts";
 import { findExecutionResult, findSessionAndRole, listExecutionResults, type RunSession } from "./runRepository.ts";
 import { checkSize, MAX_STDIN_BYTES, RUN_BODY_LIMIT_BYTES, resolveRunSource } from "./runSource.ts";
 
@@ -27,6 +30,8 @@ export interface RunAccess {
 	readonly languages: () => Promise<readonly InstalledLanguage[]>;
 	/** How long POST /execute-code and /run-tests wait for a verdict. */
 	readonly waitMs: number;
+	/** The per-user and per-session run rates (RELIABILITY 48): throws a 429 past either. */
+	readonly checkRate: RunRateCheck;
 }
 
 const runBody = z.object({
@@ -46,10 +51,32 @@ export function requireHub(access: RunAccess): RunHub {
 	return access.hub;
 }
 
-/** Map a queue failure while waiting for a verdict to a 503 with words. */
-export function queueFailure(e: unknown): never {
+/** Seconds to wait, told with a 429 for too many pending runs: about one run's time. */
+const PENDING_RETRY_AFTER_S = 5;
+/** Seconds to wait, told with a 503 when the queue is full. */
+const FULL_RETRY_AFTER_S = 15;
+
+/**
+ * Map a queue failure to an answer in words: the queue's bounds (RELIABILITY 48) to 429 (this
+ * user's runs already waiting) or 503 (the queue is full), both with Retry-After; a run that did
+ * not finish to 503. `failedMessage` replaces the failure's own words for a reader who may not
+ * see them (a test run with hidden tests, RELIABILITY 45).
+ */
+export function queueFailure(e: unknown, failedMessage?: string): never {
+	if (e instanceof RunQueueError && e.code === "too_many_pending") {
+		throw new ApiError("rate_limited", `Wait for your runs to finish: ${e.message}`, {
+			cause: e,
+			headers: { "retry-after": String(PENDING_RETRY_AFTER_S) },
+		});
+	}
+	if (e instanceof RunQueueError && e.code === "queue_full") {
+		throw new ApiError("unavailable", `Too many runs are waiting; try again shortly (${e.message})`, {
+			cause: e,
+			headers: { "retry-after": String(FULL_RETRY_AFTER_S) },
+		});
+	}
 	if (e instanceof RunQueueError && (e.code === "job_failed" || e.code === "timeout" || e.code === "closed")) {
-		throw new ApiError("unavailable", `The run did not finish: ${e.message}`, { cause: e });
+		throw new ApiError("unavailable", failedMessage ?? `The run did not finish: ${e.message}`, { cause: e });
 	}
 	throw e;
 }
@@ -82,6 +109,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 		const body = parseInput(runBody, request.body);
 		const session = await runnableSession(ctx, body.sessionId, user.id);
 		requireHub(access);
+		await access.checkRate(request, user.id, session.id);
 		const { language, code } = await resolveRunSource(ctx, session, body);
 		const stdin = body.stdin ?? "";
 		checkSize("stdin", stdin, MAX_STDIN_BYTES);
@@ -99,7 +127,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 	app.post("/execute-code", { bodyLimit: RUN_BODY_LIMIT_BYTES }, async (request) => {
 		const job = await prepare(request);
 		const hub = requireHub(access);
-		const verdict = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch(queueFailure);
+		const verdict = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch((e: unknown) => queueFailure(e));
 		const result = toExecutionResult(verdict, job.submittedBy);
 		// Stored after the answer (the hub stores each verdict once; until then it answers from memory).
 		void hub.store(result);
@@ -108,14 +136,34 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 
 	app.post("/submit-code", { bodyLimit: RUN_BODY_LIMIT_BYTES }, async (request, reply) => {
 		const job = await prepare(request);
-		await requireHub(access).submit(job);
+		await requireHub(access)
+			.submit(job)
+			.catch((e: unknown) => queueFailure(e));
 		reply.status(202);
 		return { submissionId: job.id };
 	});
 
+	/**
+	 * A test run by its id: its status, and once judged its report as the reader may see it
+	 * (RELIABILITY 45): never the queue's raw result, which holds the output on hidden tests.
+	 */
+	async function testRunSubmission(request: FastifyRequest, id: string): Promise<Record<string, unknown>> {
+		const run = await findTestRun(ctx.db, id);
+		if (!run) throw new ApiError("not_found", "No such submission");
+		const { role } = await requireSessionRole(ctx, request, run.sessionId);
+		if (run.report) {
+			return { status: "done", report: seesHiddenTests(role) ? run.report : redactReport(run.report) };
+		}
+		const status = await access.hub?.queue.status(id);
+		if (!status) throw new ApiError("not_found", "No such submission");
+		// A verdict not judged yet, or a failure's words, are not shown: "running" until judged.
+		return { status: status.state === "done" ? "running" : status.state };
+	}
+
 	app.get("/submissions/:id", async (request) => {
 		const user = await ctx.requireUser(request);
 		const { id } = parseInput(idParams, request.params);
+		if (id.startsWith(TEST_JOB_PREFIX)) return testRunSubmission(request, id);
 		const stored = access.hub?.unstoredResult(id) ?? (await findExecutionResult(ctx.db, id));
 		const sessionId = stored?.sessionId ?? access.hub?.jobSession(id);
 		if (!sessionId) throw new ApiError("not_found", "No such submission");
@@ -124,7 +172,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 		if (stored) return { status: "done", result: stored };
 		const status = await access.hub?.queue.status(id);
 		if (!status) throw new ApiError("not_found", "No such submission");
-		if (status.state === "done" && status.result) {
+		if (status.state === "done" && status.result && id.startsWith(RUN_JOB_PREFIX)) {
 			return { status: "done", result: toExecutionResult(status.result) };
 		}
 		return { status: status.state, ...(status.error ? { error: status.error } : {}) };

@@ -27,7 +27,7 @@ import { checkSize, RUN_BODY_LIMIT_BYTES, resolveRunSource } from "../runs/runSo
 import { sendToSession } from "../runs/sessionBroadcast.ts";
 import type { ServerContext } from "../server.ts";
 import { requireSessionRole } from "../sessions/sessionAccess.ts";
-import { findSession, type Role } from "../sessions/sessionRepository.ts";
+import type { Role } from "../sessions/sessionRepository.ts";
 import {
 	deleteHiddenTest,
 	findHiddenTest,
@@ -36,7 +36,7 @@ import {
 	listHiddenTests,
 	updateHiddenTest,
 } from "./hiddenTestRepository.ts";
-import { type JudgedCase, judge, redactReport, type TestReport } from "./judge.ts";
+import { type JudgedCase, judge, redactReport, seesHiddenTests, type TestReport } from "./judge.ts";
 import { findTestRun, insertTestRun, storeTestReport } from "./testRunRepository.ts";
 
 const MAX_NAME_CHARS = MAX_TEST_NAME_CHARS;
@@ -128,18 +128,30 @@ function readVisible(ctx: ServerContext, sessionId: string): Promise<TestCase[]>
 	return readSessionDocument(ctx.hocuspocus, ctx.store, sessionId, readTests);
 }
 
-/** Send a test run's progress or verdict to this node's connections; hidden details to the owner only. */
+/** What of a failed test run someone who may not see hidden tests is told (RELIABILITY 45). */
+const TEST_RUN_FAILED = "The test run did not finish; try again";
+
+/**
+ * Send a test run's news to this node's connections: the whole of it to those who see hidden
+ * tests, the redacted report to others (RELIABILITY 45). `forOthers` null: others get nothing.
+ */
 function broadcastTests(
 	hocuspocus: Hocuspocus,
 	sessionId: string,
-	ownerId: string | undefined,
 	message: Record<string, unknown>,
+	forOthers: Record<string, unknown> | null,
 	report?: TestReport,
 ): void {
-	const forOthers = JSON.stringify({ type: "tests", ...message, ...(report ? { report: redactReport(report) } : {}) });
-	const forOwner = report ? JSON.stringify({ type: "tests", ...message, report }) : forOthers;
-	sendToSession(hocuspocus, sessionId, (userId) => (userId !== undefined && userId === ownerId ? forOwner : forOthers));
+	const full = JSON.stringify({ type: "tests", ...message, ...(report ? { report } : {}) });
+	const redacted =
+		forOthers === null
+			? null
+			: JSON.stringify({ type: "tests", ...forOthers, ...(report ? { report: redactReport(report) } : {}) });
+	sendToSession(hocuspocus, sessionId, (_userId, role) => (seesHiddenTests(role) ? full : redacted));
 }
+
+/** Remembered per test run: how many of its first inputs are visible tests (bounded). */
+const MAX_REMEMBERED_RUNS = 2_000;
 
 /**
  * GET, POST /session/{id}/tests; PUT, DELETE /session/{id}/tests/{testId};
@@ -147,28 +159,33 @@ function broadcastTests(
  * connection so open editors see it); hidden ones in hidden_tests, shown to the owner only.
  */
 export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, access: RunAccess): void {
-	const owners = new Map<string, string>();
-	async function ownerOf(sessionId: string): Promise<string | undefined> {
-		const known = owners.get(sessionId);
-		if (known) return known;
-		const row = await findSession(ctx.db, sessionId);
-		if (row) owners.set(sessionId, row.ownerId);
-		return row?.ownerId;
+	const visibleCounts = new Map<string, number>();
+	/** How many inputs of a test run are visible tests (they run first); 0 when unknown. */
+	async function visibleCountOf(runId: string): Promise<number> {
+		const known = visibleCounts.get(runId);
+		if (known !== undefined) return known;
+		const run = await findTestRun(ctx.db, runId);
+		const count = run ? run.cases.filter((c) => !c.hidden).length : 0;
+		visibleCounts.set(runId, count);
+		if (visibleCounts.size > MAX_REMEMBERED_RUNS) {
+			const oldest = visibleCounts.keys().next().value;
+			if (oldest !== undefined) visibleCounts.delete(oldest);
+		}
+		return count;
 	}
 
 	access.hub?.on(TEST_JOB_PREFIX, async (event: RunEvent) => {
-		const ownerId = await ownerOf(event.sessionId);
 		const base = {
 			runId: event.jobId,
 			state: event.state,
 			...(event.submittedBy ? { by: event.submittedBy } : {}),
 		};
 		if (event.state === "progress") {
-			broadcastTests(ctx.hocuspocus, event.sessionId, ownerId, {
-				...base,
-				completed: event.completedInputs ?? 0,
-				total: event.totalInputs ?? 0,
-			});
+			const message = { ...base, completed: event.completedInputs ?? 0, total: event.totalInputs ?? 0 };
+			// Progress through hidden tests would time each of them: others hear of visible ones only.
+			const completed = event.completedInputs ?? 0;
+			const others = completed <= (await visibleCountOf(event.jobId)) ? message : null;
+			broadcastTests(ctx.hocuspocus, event.sessionId, message, others);
 			return;
 		}
 		if (event.state === "done" && event.result) {
@@ -176,20 +193,23 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 			if (!run) return;
 			const report = judge(event.jobId, run.cases, event.result);
 			await storeTestReport(ctx.db, event.jobId, report);
-			broadcastTests(ctx.hocuspocus, event.sessionId, ownerId, base, report);
+			broadcastTests(ctx.hocuspocus, event.sessionId, base, base, report);
+			visibleCounts.delete(event.jobId);
 			return;
 		}
-		broadcastTests(ctx.hocuspocus, event.sessionId, ownerId, {
+		const failed = { ...base, ...(event.error ? { error: event.error } : {}) };
+		broadcastTests(ctx.hocuspocus, event.sessionId, failed, {
 			...base,
-			...(event.error ? { error: event.error } : {}),
+			...(event.state === "failed" ? { error: TEST_RUN_FAILED } : {}),
 		});
+		if (event.state === "failed") visibleCounts.delete(event.jobId);
 	});
 
 	app.get("/session/:sessionId/tests", async (request) => {
 		const { sessionId } = parseInput(sessionParams, request.params);
 		const { role } = await requireSessionRole(ctx, request, sessionId);
 		const visible = (await readVisible(ctx, sessionId)).map(visibleView);
-		if (role !== "owner") return visible;
+		if (!seesHiddenTests(role)) return visible;
 		return [...visible, ...(await listHiddenTests(ctx.db, sessionId)).map(hiddenView)];
 	});
 
@@ -198,7 +218,9 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const { role } = await requireSessionRole(ctx, request, sessionId);
 		canEdit(role);
 		const body = parseInput(testBody, request.body);
-		if (body.hidden && role !== "owner") throw new ApiError("forbidden", "Only the owner can add hidden tests");
+		if (body.hidden && !seesHiddenTests(role)) {
+			throw new ApiError("forbidden", "Only the owner and interviewers can add hidden tests");
+		}
 		checkTestSizes(body);
 		await checkTestCount(ctx, sessionId);
 		if (body.hidden) {
@@ -224,10 +246,10 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		checkTestSizes(body);
 		const patch = { name: body.name, stdin: body.stdin, expected: body.expected };
 		const visible = (await readVisible(ctx, sessionId)).find((t) => t.id === testId);
-		const hidden = !visible && role === "owner" ? await findHiddenTest(ctx.db, sessionId, testId) : undefined;
+		const hidden = !visible && seesHiddenTests(role) ? await findHiddenTest(ctx.db, sessionId, testId) : undefined;
 		if (!visible && !hidden) throw new ApiError("not_found", "No such test in this session");
-		if (body.hidden !== undefined && body.hidden !== Boolean(hidden) && role !== "owner") {
-			throw new ApiError("forbidden", "Only the owner can hide or reveal tests");
+		if (body.hidden !== undefined && body.hidden !== Boolean(hidden) && !seesHiddenTests(role)) {
+			throw new ApiError("forbidden", "Only the owner and interviewers can hide or reveal tests");
 		}
 		if (visible && body.hidden === true) {
 			// Hide: the test leaves the shared document for the server-only table.
@@ -266,7 +288,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const { role } = await requireSessionRole(ctx, request, sessionId);
 		canEdit(role);
 		const removed = await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) => removeTest(doc, testId));
-		const removedHidden = !removed && role === "owner" ? await deleteHiddenTest(ctx.db, sessionId, testId) : false;
+		const removedHidden = !removed && seesHiddenTests(role) ? await deleteHiddenTest(ctx.db, sessionId, testId) : false;
 		if (!removed && !removedHidden) throw new ApiError("not_found", "No such test in this session");
 		reply.status(204);
 		return null;
@@ -277,6 +299,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const { user, role, session } = await requireSessionRole(ctx, request, sessionId);
 		const body = parseInput(runTestsBody, request.body);
 		const hub = requireHub(access);
+		await access.checkRate(request, user.id, sessionId);
 		const { language, code } = await resolveRunSource(ctx, session, body);
 		const visible = await readVisible(ctx, sessionId);
 		const hidden = await listHiddenTests(ctx.db, sessionId);
@@ -306,10 +329,13 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 			submittedBy: { id: user.id, name: user.username },
 			submittedAt: new Date().toISOString(),
 		};
-		const result = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch(queueFailure);
+		const sees = seesHiddenTests(role);
+		const result = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch((e: unknown) =>
+			queueFailure(e, sees || hidden.length === 0 ? undefined : TEST_RUN_FAILED),
+		);
 		const report = judge(runId, cases, result);
 		await storeTestReport(ctx.db, runId, report);
-		return role === "owner" ? report : redactReport(report);
+		return sees ? report : redactReport(report);
 	});
 }
 
