@@ -158,7 +158,7 @@ describe("presence on one node", () => {
 		const bytesBefore = victim.bytesReceived();
 		const lag = monitorEventLoopDelay({ resolution: 10 });
 		lag.enable();
-		const padding = "x".repeat(3000);
+		const padding = "x".repeat(1000);
 		for (let frame = 0; frame < 40; frame++) {
 			attacker.sendAwareness(
 				Array.from({ length: 900 }, (_, i) => ({
@@ -175,11 +175,23 @@ describe("presence on one node", () => {
 		lag.disable();
 
 		const bytes = victim.bytesReceived() - bytesBefore;
-		// Unfixed: 115 MB per participant and a stall of seconds.
+		// Unfixed: tens of MB per participant (115 MB with 3 KB states) and a stall of seconds.
 		expect(bytes).toBeLessThan(MAX_AWARENESS_MESSAGE_BYTES * 4);
 		expect(lag.max / 1e6).toBeLessThan(1000);
 		const document = node.server.hocuspocus.documents.get(cast.sessionId);
 		expect(document?.awareness.getStates().size ?? 0).toBeLessThan(20);
+		expect(attacker.closeReason()).toBe("Presence update too large");
+	});
+
+	it("RELIABILITY 46: a small frame with more states than a connection may announce closes that connection", async () => {
+		const attacker = await raw(node, cast.sessionId, cast.viewer);
+		const entries = Array.from({ length: MAX_PRESENCE_CLIENTS_PER_CONNECTION + 1 }, (_, i) => ({
+			clientId: 50_000 + i,
+			clock: 1,
+			state: {},
+		}));
+		attacker.sendAwareness(entries);
+		await attacker.closed;
 		expect(attacker.closeReason()).toBe("Presence update too large");
 	});
 

@@ -98,6 +98,12 @@ export class PresenceExtension implements Extension {
 	priority = 1500;
 
 	private readonly documents = new WeakMap<Document, DocumentPresence>();
+	/**
+	 * The client ids the awareness frame being handled on a connection carries. Hocuspocus decodes
+	 * a frame into a scratch Awareness whose own (random) id comes along with an empty state, so
+	 * the states the hook sees are checked against the frame itself.
+	 */
+	private readonly frameIds = new WeakMap<Connection, ReadonlySet<number>>();
 	private readonly burst: number;
 	private readonly refillPerSecond: number;
 
@@ -107,21 +113,28 @@ export class PresenceExtension implements Extension {
 	}
 
 	/** Refuse oversized or over-full awareness frames before Hocuspocus decodes them. */
-	async beforeHandleMessage({ update }: beforeHandleMessagePayload): Promise<void> {
+	async beforeHandleMessage({ update, connection }: beforeHandleMessagePayload): Promise<void> {
 		const decoder = decoding.createDecoder(update);
-		let entries: number;
 		try {
 			decoding.readVarString(decoder);
 			if (decoding.readVarUint(decoder) !== MESSAGE_AWARENESS) return;
 			if (update.length > MAX_AWARENESS_MESSAGE_BYTES)
 				throw new PresenceRefused(PresenceTooLarge, `${update.length} bytes`);
-			entries = decoding.readVarUint(decoding.createDecoder(decoding.readVarUint8Array(decoder)));
+			const entries = decoding.createDecoder(decoding.readVarUint8Array(decoder));
+			const count = decoding.readVarUint(entries);
+			if (count > MAX_PRESENCE_CLIENTS_PER_CONNECTION)
+				throw new PresenceRefused(PresenceTooLarge, `${count} states in one update`);
+			const ids = new Set<number>();
+			for (let i = 0; i < count; i++) {
+				ids.add(decoding.readVarUint(entries));
+				decoding.readVarUint(entries); // clock
+				decoding.readVarString(entries); // state (JSON)
+			}
+			this.frameIds.set(connection, ids);
 		} catch (e: unknown) {
 			if (e instanceof PresenceRefused) throw e;
 			throw new PresenceRefused(MalformedPresence, "truncated awareness message");
 		}
-		if (entries > MAX_PRESENCE_CLIENTS_PER_CONNECTION)
-			throw new PresenceRefused(PresenceTooLarge, `${entries} states in one update`);
 	}
 
 	async beforeHandleAwareness({
@@ -156,6 +169,9 @@ export class PresenceExtension implements Extension {
 			states.clear();
 			return;
 		}
+		const sent = this.frameIds.get(connection);
+		this.frameIds.delete(connection);
+		for (const clientId of states.keys()) if (!sent?.has(clientId)) states.delete(clientId);
 		const presence = this.presenceOf(document);
 		let own = presence.connections.get(connection.socketId);
 		if (!own) {
