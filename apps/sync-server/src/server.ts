@@ -95,7 +95,11 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens }), new PresenceExtension()];
 	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
 	extensions.push(new PersistenceExtension(store));
-	extensions.push(new SignallingExtension());
+	extensions.push(
+		new SignallingExtension(
+			config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {},
+		),
+	);
 	extensions.push(...(deps.extensions ?? []));
 
 	const hocuspocus = new Hocuspocus({
