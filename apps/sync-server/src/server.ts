@@ -11,6 +11,7 @@ import { AccessWatcher } from "./collab/AccessWatcher.ts";
 import { AuthExtension } from "./collab/AuthExtension.ts";
 import { attachCollabUpgrade } from "./collab/collabUpgrade.ts";
 import { PersistenceExtension } from "./collab/PersistenceExtension.ts";
+import { PresenceExtension } from "./collab/PresenceExtension.ts";
 import { RedisSync, redisSyncConfig } from "./collab/RedisSync.ts";
 import type { Config } from "./config.ts";
 import { type Database, type Db, openDatabase } from "./db/database.ts";
@@ -94,10 +95,14 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const baseStore = drizzleDocumentStore(database.db);
 	const store = deps.wrapStore ? deps.wrapStore(baseStore) : baseStore;
 
-	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens })];
+	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens }), new PresenceExtension()];
 	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
 	extensions.push(new PersistenceExtension(store));
-	extensions.push(new SignallingExtension());
+	extensions.push(
+		new SignallingExtension(
+			config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {},
+		),
+	);
 	extensions.push(...(deps.extensions ?? []));
 
 	const hocuspocus = new Hocuspocus({

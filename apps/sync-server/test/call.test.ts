@@ -79,9 +79,11 @@ async function join(client: Client): Promise<string> {
 }
 
 describe("call signalling", () => {
-	it("forwards a participant's signal to the others stamped with the sender's authenticated identity", async () => {
+	it("forwards a participant's signal to the others in the call stamped with the sender's authenticated identity", async () => {
 		const alice = await connect("alice");
 		const bob = await connect("bob");
+		// Only peers in the call hear it (RELIABILITY 47): bob joins first, then hears alice join.
+		const bobPeer = await join(bob);
 		const alicePeer = await join(alice);
 		await vi.waitFor(() => expect(bob.received.some((m) => m.kind === "join")).toBe(true));
 		expect(bob.received.find((m) => m.kind === "join")?.from).toEqual({
@@ -89,7 +91,6 @@ describe("call signalling", () => {
 			userId: "u-alice",
 			name: "alice",
 		});
-		const bobPeer = await join(bob);
 		bob.send({
 			type: "call",
 			kind: "description",

@@ -111,3 +111,82 @@ describe("call signalling on the real server", () => {
 		await eventually(() => calls(alice).some((m) => m.kind === "leave" && m.from?.peer === bobPeer));
 	});
 });
+
+describe("call signals reach their addressee only", () => {
+	async function sessionWithFour(base: string) {
+		const owner = await registerUser(base, "sigowner");
+		const bob = await registerUser(base, "sigbob");
+		const carol = await registerUser(base, "sigcarol");
+		const viewer = await registerUser(base, "sigviewer");
+		const session = await createSession(base, owner.token, { title: "signals" });
+		for (const [user, role] of [
+			[bob, "editor"],
+			[carol, "editor"],
+			[viewer, "viewer"],
+		] as const) {
+			const invited = await api(base, "POST", "/invite-user", {
+				token: owner.token,
+				body: { sessionId: session.id, username: user.user.username, role },
+			});
+			expect([200, 201]).toContain(invited.status);
+		}
+		return { owner, bob, carol, viewer, sessionId: session.id as string };
+	}
+
+	/** A sends B an offer and a candidate; C (joined) and V (never joined) must get neither. */
+	async function addressedSignals(nodeOfA: RunningServer, nodeOfOthers: RunningServer): Promise<void> {
+		const cast = await sessionWithFour(nodeOfA.url);
+		const a = await connectClient(nodeOfA.wsUrl, cast.sessionId, cast.owner.token);
+		const b = await connectClient(nodeOfOthers.wsUrl, cast.sessionId, cast.bob.token);
+		const c = await connectClient(nodeOfOthers.wsUrl, cast.sessionId, cast.carol.token);
+		const v = await connectClient(nodeOfOthers.wsUrl, cast.sessionId, cast.viewer.token);
+		closers.push(
+			() => a.destroy(),
+			() => b.destroy(),
+			() => c.destroy(),
+			() => v.destroy(),
+		);
+		const aPeer = await join(a);
+		const bPeer = await join(b);
+		await join(c);
+		await eventually(() => calls(a).filter((m) => m.kind === "join").length === 2);
+
+		const candidate = { candidate: "candidate:1 1 udp 2122260223 192.0.2.10 54321 typ host", sdpMid: "0" };
+		send(a, { kind: "description", to: bPeer, description: { type: "offer", sdp: "v=0\r\nc=IN IP4 192.0.2.10\r\n" } });
+		send(a, { kind: "candidate", to: bPeer, candidate });
+		// Then something for every joined peer: once C has it, C would have had the two before it.
+		send(a, { kind: "state", muted: true, camera: false });
+		await eventually(() => calls(b).some((m) => m.kind === "candidate" && m.from?.peer === aPeer));
+		expect(calls(b).find((m) => m.kind === "description")).toMatchObject({ to: bPeer, from: { peer: aPeer } });
+		await eventually(() => calls(c).some((m) => m.kind === "state" && m.from?.peer === aPeer));
+		// V asks the server something only V hears the answer to: everything sent to V before has arrived.
+		send(v, { kind: "state", muted: true, camera: false });
+		await eventually(() => calls(v).some((m) => m.kind === "error"));
+
+		expect(calls(c).filter((m) => m.kind === "description" || m.kind === "candidate")).toEqual([]);
+		expect(calls(v).filter((m) => m.kind !== "error")).toEqual([]);
+		expect(calls(v).find((m) => m.kind === "error")).toMatchObject({ code: "not_joined" });
+	}
+
+	it("RELIABILITY 47: a signal to peer B reaches neither peer C nor a viewer who never joined", async () => {
+		const node = await startTestServer();
+		closers.push(() => node.close());
+		await addressedSignals(node, node);
+	});
+
+	it("RELIABILITY 47: across nodes, a signal to peer B reaches neither peer C nor a viewer who never joined", async () => {
+		const dbName = `tandem_sig_${Math.random().toString(36).slice(2, 10)}`;
+		const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+		await admin.unsafe(`CREATE DATABASE ${dbName}`);
+		closers.push(async () => {
+			await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+			await admin.end();
+		});
+		const env = { DATABASE_URL: databaseUrl(dbName), REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: dbName };
+		const nodeA = await startTestServer(env);
+		closers.push(() => nodeA.close());
+		const nodeB = await startTestServer(env);
+		closers.push(() => nodeB.close());
+		await addressedSignals(nodeA, nodeB);
+	});
+});

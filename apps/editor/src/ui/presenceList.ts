@@ -1,4 +1,5 @@
 import type { Awareness } from "y-protocols/awareness";
+import { shownState } from "../collab/presenceView.ts";
 import { h } from "./dom.ts";
 
 interface PresenceEntry {
@@ -11,11 +12,10 @@ interface PresenceEntry {
 export function presenceEntries(states: Map<number, Record<string, unknown>>, selfId: number): PresenceEntry[] {
 	const out: PresenceEntry[] = [];
 	for (const [clientId, state] of states) {
-		const user = state.user as { name?: unknown; color?: unknown } | undefined;
-		if (typeof user?.name !== "string") continue;
-		// Only a plain hex colour reaches the style attribute: the value comes from other people.
-		const color = typeof user.color === "string" && /^#[0-9a-fA-F]{6}$/.test(user.color) ? user.color : "#888888";
-		out.push({ clientId, name: user.name.slice(0, 64), color });
+		// Only a validated name and a plain `#rrggbb` colour reach the page: the values come from other people.
+		const user = shownState(state).user;
+		if (!user) continue;
+		out.push({ clientId, name: user.name, color: user.color });
 	}
 	return out.sort((a, b) => (a.clientId === selfId ? -1 : b.clientId === selfId ? 1 : a.name.localeCompare(b.name)));
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Connection, Extension, onDisconnectPayload, onStatelessPayload } from "@hocuspocus/server";
 import { SignalFlood, SignalTooLarge } from "../collab/closeEvents.ts";
 import { type IceConfig, iceServersFor, readIceConfig } from "./iceConfig.ts";
+import { RedisSignalBus, type SignalBus, type SignalEnvelope } from "./SignalBus.ts";
 import {
 	CALL_MESSAGE_TYPE,
 	type ClientSignal,
@@ -30,6 +31,8 @@ export interface SignallingOptions {
 	burst?: number;
 	refillPerSecond?: number;
 	now?: () => number;
+	/** With several nodes: Redis carries signals to peers on other nodes. */
+	redis?: { url: string; prefix: string };
 }
 
 // An audio+video offer is 5–10 KiB; 64 KiB is several times that and far below the socket's frame cap.
@@ -41,6 +44,8 @@ export const SIGNAL_REFILL_PER_SECOND = 20;
 
 interface PeerState {
 	peer: string;
+	documentName: string;
+	connection: Connection;
 	bucket: TokenBucket;
 	joined: boolean;
 	// Drops in a row: one error reply per streak (no amplification), and a close when it keeps on.
@@ -66,9 +71,11 @@ export function identifyFromContext(context: unknown): CallIdentity | null {
  * connections, so non-participants can neither send nor receive. This
  * extension validates each call message, caps its size and rate per
  * connection, stamps the sender's authenticated identity and a server-minted
- * peer id, and broadcasts it to the document's other connections (across
- * nodes through the Redis extension's beforeBroadcastStateless). Targeted
- * messages carry `to`; clients ignore what is not theirs.
+ * peer id, and delivers it only to peers who joined the call (RELIABILITY 47):
+ * a message with `to` to that peer alone, the others (join, state, leave) to
+ * every other joined peer of the document. Participants who have not joined
+ * hear nothing. Across nodes it goes through its own Redis channel (SignalBus),
+ * and each node delivers to its own joined peers by the same rule.
  */
 export class SignallingExtension implements Extension {
 	readonly extensionName = "call-signalling";
@@ -76,6 +83,9 @@ export class SignallingExtension implements Extension {
 	priority = 100;
 
 	private readonly peers = new Map<string, PeerState>();
+	/** Joined peers by document, then by peer id: the only possible addressees. */
+	private readonly joined = new Map<string, Map<string, PeerState>>();
+	private readonly bus: SignalBus | null;
 	private readonly identify: (context: unknown) => CallIdentity | null;
 	private readonly ice: IceConfig;
 	private readonly maxMessageBytes: number;
@@ -90,6 +100,9 @@ export class SignallingExtension implements Extension {
 		this.burst = options.burst ?? SIGNAL_BURST;
 		this.refillPerSecond = options.refillPerSecond ?? SIGNAL_REFILL_PER_SECOND;
 		this.now = options.now ?? Date.now;
+		this.bus = options.redis
+			? new RedisSignalBus(options.redis.url, options.redis.prefix, (envelope) => this.deliverLocally(envelope))
+			: null;
 	}
 
 	/** Connections with call state (a peer id and a rate bucket); dropped on disconnect. */
@@ -97,13 +110,15 @@ export class SignallingExtension implements Extension {
 		return this.peers.size;
 	}
 
-	async onStateless({ connection, document, documentName, payload }: onStatelessPayload): Promise<void> {
+	async onStateless({ connection, documentName, payload }: onStatelessPayload): Promise<void> {
 		if (!isCallPayload(payload)) return;
 		const key = peerKey(documentName, connection.socketId);
 		let state = this.peers.get(key);
 		if (!state) {
 			state = {
 				peer: randomUUID(),
+				documentName,
+				connection,
 				bucket: new TokenBucket(this.burst, this.refillPerSecond, this.now),
 				joined: false,
 				dropStreak: 0,
@@ -137,7 +152,7 @@ export class SignallingExtension implements Extension {
 		}
 
 		if (signal.kind === "join") {
-			state.joined = true;
+			this.setJoined(state, true);
 			const welcome: ServerReply = {
 				type: CALL_MESSAGE_TYPE,
 				kind: "welcome",
@@ -149,27 +164,67 @@ export class SignallingExtension implements Extension {
 			reply(connection, error("not_joined", "Join the call before signalling"));
 			return;
 		}
-		if (signal.kind === "leave") state.joined = false;
+		if (signal.kind === "leave") this.setJoined(state, false);
 
 		const from: SignalSender = { peer: state.peer, userId: identity.userId, name: identity.name };
 		const forwarded: ForwardedSignal = { ...signal, from };
-		document.broadcastStateless(JSON.stringify(forwarded), (other) => other !== connection);
+		this.send({
+			documentName,
+			to: "to" in signal ? signal.to : null,
+			from: state.peer,
+			payload: JSON.stringify(forwarded),
+		});
 	}
 
-	async onDisconnect({ document, documentName, socketId, context }: onDisconnectPayload): Promise<void> {
+	async onDisconnect({ documentName, socketId, context }: onDisconnectPayload): Promise<void> {
 		const key = peerKey(documentName, socketId);
 		const state = this.peers.get(key);
 		this.peers.delete(key);
 		if (!state?.joined) return;
+		this.setJoined(state, false);
 		const identity = this.identify(context);
 		const leave: ForwardedSignal = {
 			type: CALL_MESSAGE_TYPE,
 			kind: "leave",
 			from: { peer: state.peer, userId: identity?.userId ?? "", name: identity?.name ?? "" },
 		};
-		// Even with no local connection left, other nodes may hold participants: broadcasting still
-		// publishes through the Redis extension's beforeBroadcastStateless.
-		document.broadcastStateless(JSON.stringify(leave));
+		this.send({ documentName, to: null, from: state.peer, payload: JSON.stringify(leave) });
+	}
+
+	async onDestroy(): Promise<void> {
+		await this.bus?.close();
+	}
+
+	private setJoined(state: PeerState, joined: boolean): void {
+		state.joined = joined;
+		let peers = this.joined.get(state.documentName);
+		if (joined) {
+			if (!peers) this.joined.set(state.documentName, (peers = new Map()));
+			peers.set(state.peer, state);
+		} else if (peers) {
+			peers.delete(state.peer);
+			if (peers.size === 0) this.joined.delete(state.documentName);
+		}
+	}
+
+	/** To this node's joined addressees, and to other nodes' unless the addressee was here. */
+	private send(envelope: SignalEnvelope): void {
+		const delivered = this.deliverLocally(envelope);
+		if (this.bus && !(envelope.to !== null && delivered)) this.bus.publish(envelope);
+	}
+
+	/** Hand a signal to this node's joined peers of its document; true when the addressee is here. */
+	private deliverLocally({ documentName, to, from, payload }: SignalEnvelope): boolean {
+		const peers = this.joined.get(documentName);
+		if (!peers) return false;
+		if (to !== null) {
+			const target = peers.get(to);
+			if (!target || target.peer === from) return false;
+			target.connection.sendStateless(payload);
+			return true;
+		}
+		for (const peer of peers.values()) if (peer.peer !== from) peer.connection.sendStateless(payload);
+		return false;
 	}
 }
 

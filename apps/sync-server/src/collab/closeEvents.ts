@@ -17,6 +17,12 @@ export const DocumentTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: 
 export const SignalTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Call signal too large" });
 /** Call signals kept coming after a full bucket's worth of drops (the HTTP 429 analogue). */
 export const SignalFlood: CloseEvent = Object.freeze({ code: 4429, reason: "Call signalling rate exceeded" });
+/** An awareness (presence) message that does not decode. */
+export const MalformedPresence: CloseEvent = Object.freeze({ code: 4400, reason: "Malformed presence update" });
+/** An awareness message over the byte cap, or with more states than one connection may announce. */
+export const PresenceTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Presence update too large" });
+/** Presence updates kept coming after a full bucket's worth of drops. */
+export const PresenceFlood: CloseEvent = Object.freeze({ code: 4429, reason: "Presence update rate exceeded" });
 
 /** HTTP statuses for refused upgrades, written before the socket is destroyed. */
 export const UPGRADE_REFUSALS = Object.freeze({
