@@ -18,10 +18,12 @@ import { registerEventRoutes } from "./events/eventRoutes.ts";
 import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
+import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
+import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
 import { drizzleDocumentStore } from "./persistence/drizzleDocumentStore.ts";
-import { GUESS_LIMITS, registerSessionRoutes } from "./sessions/sessionRoutes.ts";
+import { GUESS_LIMITS, INVITE_LIMITS, registerSessionRoutes } from "./sessions/sessionRoutes.ts";
 
 export { changeSessionDocument, readSessionDocument, viewSessionDocument } from "./collab/documents.ts";
 export { ApiError } from "./http/errors.ts";
@@ -59,6 +61,8 @@ export interface ServerDeps {
 	readonly throttle?: ThrottleLimits;
 	/** Limits on unknown-session lookups per user+IP (RELIABILITY 29). */
 	readonly guessThrottle?: ThrottleLimits;
+	/** Limits on invitations per inviter (RELIABILITY 50). */
+	readonly inviteThrottle?: ThrottleLimits;
 	/** Wrap the document store (fault injection in tests, metrics). */
 	readonly wrapStore?: (store: DocumentStore) => DocumentStore;
 	/** How often open sockets' roles and tokens are re-checked (ms). */
@@ -116,7 +120,9 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const app = Fastify({
 		logger: config.logLevel === "silent" ? false : { level: config.logLevel },
 		bodyLimit: config.bodyLimitBytes,
-		trustProxy: false,
+		// Behind TRUST_PROXY's proxies, request.ip and request.protocol come from X-Forwarded-For and
+		// -Proto: throttles count real clients, the cookie is Secure over TLS (issue 13, RELIABILITY 51).
+		trustProxy: Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy,
 		return503OnClosing: true,
 	});
 	const authDeps = { db: database.db, tokens, allowedOrigins: config.allowedOrigins };
@@ -135,6 +141,8 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	for (const factory of deps.extensionFactories ?? []) hocuspocus.configuration.extensions.push(factory(ctx));
 
 	installErrorHandlers(app);
+	await registerSecurityHeaders(app);
+	registerHostCheck(app, config.allowedHosts);
 	await app.register(fastifyCookie);
 	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);
@@ -143,15 +151,17 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const throttles = [
 		createThrottle("login", deps.throttle ?? DEFAULT_THROTTLE, shared),
 		createThrottle("guess", deps.guessThrottle ?? GUESS_LIMITS, shared),
+		createThrottle("invite", deps.inviteThrottle ?? INVITE_LIMITS, shared),
 	] as const;
 	registerAuthRoutes(app, ctx, throttles[0]);
-	registerSessionRoutes(app, ctx, throttles[1]);
+	registerSessionRoutes(app, ctx, throttles[1], throttles[2]);
 	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 
 	const closeSockets = attachCollabUpgrade(app.server, hocuspocus, {
 		maxPayloadBytes: config.wsMaxPayloadBytes,
 		allowedOrigins: config.allowedOrigins,
+		allowedHost: (host) => isAllowedHost(host, config.allowedHosts),
 		accepting: () => !state.draining,
 	});
 	const watcher = new AccessWatcher(database.db, hocuspocus, deps.accessSweepMs ?? 3000);
