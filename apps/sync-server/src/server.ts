@@ -122,7 +122,8 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 		bodyLimit: config.bodyLimitBytes,
 		// Behind TRUST_PROXY's proxies, request.ip and request.protocol come from X-Forwarded-For and
 		// -Proto: throttles count real clients, the cookie is Secure over TLS (issue 13, RELIABILITY 51).
-		trustProxy: Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy,
+		// The cast only picks the HTTP/1 overload of Fastify(); a hop count and false are accepted as well.
+		trustProxy: (Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy) as string[],
 		return503OnClosing: true,
 	});
 	const authDeps = { db: database.db, tokens, allowedOrigins: config.allowedOrigins };
@@ -141,7 +142,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	for (const factory of deps.extensionFactories ?? []) hocuspocus.configuration.extensions.push(factory(ctx));
 
 	installErrorHandlers(app);
-	await registerSecurityHeaders(app);
+	await registerSecurityHeaders(app, config.editorDist);
 	registerHostCheck(app, config.allowedHosts);
 	await app.register(fastifyCookie);
 	await registerStaticRoutes(app, config.editorDist);

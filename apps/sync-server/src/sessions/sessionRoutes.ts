@@ -68,6 +68,9 @@ function encodeCursor(cursor: SessionCursor): string {
 	return Buffer.from(JSON.stringify([cursor.updatedAt, cursor.id])).toString("base64url");
 }
 
+/** Postgres' text form of a timestamptz, e.g. `2026-11-30 21:13:04.123456+00`. */
+const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+
 function decodeCursor(text: string): SessionCursor {
 	try {
 		const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
@@ -75,7 +78,7 @@ function decodeCursor(text: string): SessionCursor {
 			Array.isArray(value) &&
 			value.length === 2 &&
 			typeof value[0] === "string" &&
-			!Number.isNaN(Date.parse(value[0].replace(" ", "T"))) &&
+			CURSOR_TIMESTAMP.test(value[0]) &&
 			typeof value[1] === "string" &&
 			isSessionId(value[1])
 		) {
