@@ -91,6 +91,10 @@ function openPglite(dir: string, dbSchema: string | undefined): Database {
 		db,
 		kind: "pglite",
 		async migrate() {
+			// A new database is unpacked from PGlite's bundled image with the image's modes (0666), which
+			// chmod sets whatever the umask: make it private once it is there (RELIABILITY 49).
+			await client.waitReady;
+			makeDataDirPrivate(dir);
 			if (dbSchema) {
 				await client.exec(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"; SET search_path TO "${dbSchema}"`);
 			}
