@@ -1,6 +1,12 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createSession, inviteUser, type RegisteredAccount, registerAccount } from "./support/accounts.ts";
+import {
+	createSession,
+	inviteUser,
+	type RegisteredAccount,
+	registerAccount,
+	signInContext,
+} from "./support/accounts.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { buildEditor } from "./support/editorBuild.ts";
 import { type RunningServer, startSyncServer } from "./support/syncServer.ts";
@@ -63,11 +69,12 @@ async function openParticipant(name: string, inBrowser: Browser = browser): Prom
 	await context.grantPermissions(["camera", "microphone"], { origin: baseUrl });
 	const page = await context.newPage();
 	await page.addInitScript(RECORD_PEER_CONNECTIONS);
-	// Signed in as the editor keeps it (the token from POST /register, as its sign-up page stores it).
+	// Signed in as the editor keeps it (the cookie POST /register sets, the profile its sign-up page stores).
 	const user = tokens.get(name);
+	if (user) await signInContext(context, baseUrl, user);
 	await page.addInitScript(
 		(auth) => localStorage.setItem("tandem.auth", auth),
-		JSON.stringify({ token: user?.token, user: { id: user?.id, username: user?.username } }),
+		JSON.stringify({ user: { id: user?.id, username: user?.username } }),
 	);
 	await page.goto(`${baseUrl}/s/${sessionId}`);
 	await page.locator(".cm-content").waitFor();

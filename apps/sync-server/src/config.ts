@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,6 +50,8 @@ const schema = z
 		PERSIST_MAX_DEBOUNCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
 		COLLAB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(45_000),
 		ALLOWED_ORIGINS: z.string().default(""),
+		ALLOWED_HOSTS: z.string().optional(),
+		TRUST_PROXY: z.string().optional(),
 		BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
 		WS_MAX_PAYLOAD_BYTES: z.coerce
 			.number()
@@ -88,6 +91,17 @@ export interface Config {
 	readonly collabTimeoutMs: number;
 	/** Extra origins allowed for cookie POSTs and WebSocket upgrades (the server's own origin always is). */
 	readonly allowedOrigins: readonly string[];
+	/**
+	 * Host header names this server answers to (RELIABILITY 51: DNS rebinding), lower-case, without
+	 * port; null: any host. Default: the loopback names when HOST is loopback, HOST itself (plus
+	 * loopback) when it is one address, any host when HOST is a wildcard (0.0.0.0, ::).
+	 */
+	readonly allowedHosts: readonly string[] | null;
+	/**
+	 * Fastify's trustProxy (issue 13): false (the default: the socket's address is the client), a hop
+	 * count, or the addresses/CIDRs of trusted proxies whose X-Forwarded-For and -Proto are believed.
+	 */
+	readonly trustProxy: false | number | readonly string[];
 	readonly bodyLimitBytes: number;
 	readonly wsMaxPayloadBytes: number;
 	readonly logLevel: string;
@@ -116,6 +130,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 			"Invalid configuration:\n  DATABASE_URL: must be a postgres:// URL (leave it unset for PGlite)",
 		);
 	}
+	const problems: string[] = [];
+	const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
+	const allowedHosts = parseAllowedHosts(e.ALLOWED_HOSTS, e.HOST, problems);
+	if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
 	return Object.freeze({
 		port: e.PORT,
 		host: e.HOST,
@@ -135,10 +153,65 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 				.map((s) => s.trim())
 				.filter(Boolean),
 		),
+		allowedHosts,
+		trustProxy,
 		bodyLimitBytes: e.BODY_LIMIT_BYTES,
 		wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
 		logLevel: e.LOG_LEVEL,
 		nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
 		metricsToken: e.METRICS_TOKEN,
 	});
+}
+
+/** An IPv4/IPv6 address, or one with a CIDR prefix length in range. */
+function isAddressOrCidr(entry: string): boolean {
+	const [address = "", prefix, ...rest] = entry.split("/");
+	const family = isIP(address);
+	if (family === 0 || rest.length > 0) return false;
+	if (prefix === undefined) return true;
+	return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function parseTrustProxy(value: string | undefined, problems: string[]): Config["trustProxy"] {
+	if (value === undefined) return false;
+	if (/^\d+$/.test(value.trim())) {
+		const hops = Number(value.trim());
+		if (hops < 1 || hops > 32) problems.push("TRUST_PROXY: a hop count must be 1-32");
+		return hops;
+	}
+	const entries = value
+		.split(",")
+		.map((s) => s.trim())
+		.filter(Boolean);
+	const bad = entries.filter((entry) => !isAddressOrCidr(entry));
+	if (entries.length === 0 || bad.length > 0) {
+		problems.push(
+			`TRUST_PROXY: must be a hop count or a comma-separated list of addresses or CIDRs (bad: ${bad.join(", ") || value})`,
+		);
+	}
+	return Object.freeze(entries);
+}
+
+/** The names a loopback server is reached by. */
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+function parseAllowedHosts(value: string | undefined, host: string, problems: string[]): readonly string[] | null {
+	if (value !== undefined) {
+		const entries = value
+			.split(",")
+			.map((s) => s.trim().toLowerCase())
+			.filter(Boolean);
+		if (entries.includes("*")) return null;
+		const bad = entries.filter((entry) => !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(entry));
+		if (entries.length === 0 || bad.length > 0) {
+			problems.push(
+				`ALLOWED_HOSTS: must be "*" or a comma-separated list of host names without port, IPv6 in brackets (bad: ${bad.join(", ") || value})`,
+			);
+		}
+		return Object.freeze(entries);
+	}
+	const listen = host.toLowerCase();
+	if (listen === "0.0.0.0" || listen === "::" || listen === "[::]") return null;
+	const bracketed = isIP(listen) === 6 ? `[${listen}]` : listen;
+	return Object.freeze([...new Set([...LOOPBACK_HOSTS, bracketed])]);
 }

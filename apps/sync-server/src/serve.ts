@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import { PRIVATE_UMASK } from "./db/privateDataDir.ts";
 import { buildServer, type ServerDeps, type TandemServer } from "./server.ts";
 
 function log(fields: Record<string, unknown>): void {
@@ -11,10 +12,13 @@ export interface ServeOptions {
 }
 
 /**
- * Build the server, listen, log the `listening` line, and on SIGTERM/SIGINT drain, close,
+ * Set the umask to PRIVATE_UMASK, build the server, listen, log the `listening` line, and on SIGTERM/SIGINT drain, close,
  * run `onShutdown` and exit 0. Exits 1 when it cannot start.
  */
 export async function serve(config: Config, deps: ServerDeps = {}, options: ServeOptions = {}): Promise<TandemServer> {
+	// Files this process creates are its user's alone (RELIABILITY 49); code that shares a file with
+	// another user (the sandbox) sets that file's mode itself.
+	process.umask(PRIVATE_UMASK);
 	const server = await buildServer(config, deps).catch((e: unknown) => {
 		console.error(
 			JSON.stringify({

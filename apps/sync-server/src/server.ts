@@ -20,10 +20,12 @@ import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
 import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
+import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
+import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
 import { drizzleDocumentStore } from "./persistence/drizzleDocumentStore.ts";
-import { GUESS_LIMITS, registerSessionRoutes } from "./sessions/sessionRoutes.ts";
+import { GUESS_LIMITS, INVITE_LIMITS, registerSessionRoutes } from "./sessions/sessionRoutes.ts";
 
 export { changeSessionDocument, readSessionDocument, viewSessionDocument } from "./collab/documents.ts";
 export { ApiError } from "./http/errors.ts";
@@ -63,6 +65,8 @@ export interface ServerDeps {
 	readonly throttle?: ThrottleLimits;
 	/** Limits on unknown-session lookups per user+IP (RELIABILITY 29). */
 	readonly guessThrottle?: ThrottleLimits;
+	/** Limits on invitations per inviter (RELIABILITY 50). */
+	readonly inviteThrottle?: ThrottleLimits;
 	/** Wrap the document store (fault injection in tests, metrics). */
 	readonly wrapStore?: (store: DocumentStore) => DocumentStore;
 	/** How often open sockets' roles and tokens are re-checked (ms). */
@@ -124,7 +128,10 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const app = Fastify({
 		logger: config.logLevel === "silent" ? false : { level: config.logLevel },
 		bodyLimit: config.bodyLimitBytes,
-		trustProxy: false,
+		// Behind TRUST_PROXY's proxies, request.ip and request.protocol come from X-Forwarded-For and
+		// -Proto: throttles count real clients, the cookie is Secure over TLS (issue 13, RELIABILITY 51).
+		// The cast only picks the HTTP/1 overload of Fastify(); a hop count and false are accepted as well.
+		trustProxy: (Array.isArray(config.trustProxy) ? [...config.trustProxy] : config.trustProxy) as string[],
 		return503OnClosing: true,
 	});
 	const authDeps = { db: database.db, tokens, allowedOrigins: config.allowedOrigins };
@@ -146,6 +153,8 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	installErrorHandlers(app);
 	// First, so its request counter sees every route.
 	registerMetricsRoutes(app, ctx.metrics, config.metricsToken);
+	await registerSecurityHeaders(app, config.editorDist);
+	registerHostCheck(app, config.allowedHosts);
 	await app.register(fastifyCookie);
 	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);
@@ -154,15 +163,17 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const throttles = [
 		createThrottle("login", deps.throttle ?? DEFAULT_THROTTLE, shared),
 		createThrottle("guess", deps.guessThrottle ?? GUESS_LIMITS, shared),
+		createThrottle("invite", deps.inviteThrottle ?? INVITE_LIMITS, shared),
 	] as const;
 	registerAuthRoutes(app, ctx, throttles[0]);
-	registerSessionRoutes(app, ctx, throttles[1]);
+	registerSessionRoutes(app, ctx, throttles[1], throttles[2]);
 	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 
 	const closeSockets = attachCollabUpgrade(app.server, hocuspocus, {
 		maxPayloadBytes: config.wsMaxPayloadBytes,
 		allowedOrigins: config.allowedOrigins,
+		allowedHost: (host) => isAllowedHost(host, config.allowedHosts),
 		accepting: () => !state.draining,
 	});
 	const watcher = new AccessWatcher(database.db, hocuspocus, deps.accessSweepMs ?? 3000);

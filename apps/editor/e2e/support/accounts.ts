@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 
 export interface TestAccount {
 	readonly username: string;
@@ -66,14 +66,24 @@ export async function logInThroughPage(page: Page, baseUrl: string, account: Tes
 	await page.waitForURL((url) => url.pathname !== "/login");
 }
 
-/** Store a sign-in in the page's localStorage as the app does after logging in. */
+/**
+ * Sign a page in as the app does after logging in: the token as the server's httpOnly cookie, the
+ * profile in localStorage.
+ */
 export async function useAccountInPage(page: Page, baseUrl: string, account: RegisteredAccount): Promise<void> {
+	await signInContext(page.context(), baseUrl, account);
 	await page.goto(`${baseUrl}/login`);
 	await page.evaluate(
-		({ token, id, username, email }) =>
-			localStorage.setItem("tandem.auth", JSON.stringify({ token, user: { id, username, email } })),
+		({ id, username, email }) => localStorage.setItem("tandem.auth", JSON.stringify({ user: { id, username, email } })),
 		account,
 	);
+}
+
+/** Give a browser context the sign-in cookie /login would set (name from the sync-server's TOKEN_COOKIE). */
+export async function signInContext(context: BrowserContext, baseUrl: string, account: RegisteredAccount): Promise<void> {
+	await context.addCookies([
+		{ name: "tandem_token", value: account.token, url: baseUrl, httpOnly: true, sameSite: "Lax" },
+	]);
 }
 
 /** Create a session through the API; returns its id. */

@@ -25,15 +25,14 @@ function fallbackMessage(status: number): string {
 }
 
 /**
- * Call the REST API on this origin with the stored bearer token. Resolves to the JSON
- * answer; rejects with ApiError carrying the server's message. A 401 on an authenticated
- * call forgets the stored token (it expired or was revoked).
+ * Call the REST API on this origin; the httpOnly cookie set at sign-in authenticates it. Resolves
+ * to the JSON answer; rejects with ApiError carrying the server's message. A 401 while signed in
+ * forgets the stored profile (the token expired or was revoked).
  */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
 	const auth = loadAuth();
 	const headers: Record<string, string> = { accept: "application/json" };
 	if (body !== undefined) headers["content-type"] = "application/json";
-	if (auth) headers.authorization = `Bearer ${auth.token}`;
 	let response: Response;
 	try {
 		response = await fetch(path, {

@@ -5,29 +5,35 @@ export interface AuthUser {
 	readonly email?: string;
 }
 
+/**
+ * Who is signed in on this device. The token itself is the server's httpOnly cookie, out of reach
+ * of page scripts (RELIABILITY 51); only the profile is stored, so the app knows who it is offline.
+ */
 export interface Auth {
-	readonly token: string;
 	readonly user: AuthUser;
 }
 
 const STORAGE_KEY = "tandem.auth";
 
-/** The stored sign-in, or null when absent or unreadable. */
+/** The stored sign-in, or null when absent or unreadable. A token stored by an older version is dropped. */
 export function loadAuth(): Auth | null {
 	try {
 		const raw = localStorage.getItem(STORAGE_KEY);
 		if (!raw) return null;
-		const value = JSON.parse(raw) as Partial<Auth> | null;
-		if (typeof value?.token !== "string" || typeof value.user?.id !== "string") return null;
-		if (typeof value.user.username !== "string") return null;
-		return { token: value.token, user: value.user };
+		const value = JSON.parse(raw) as { token?: unknown; user?: Partial<AuthUser> } | null;
+		if (typeof value?.user?.id !== "string" || typeof value.user.username !== "string") return null;
+		const auth: Auth = { user: value.user as AuthUser };
+		if (value.token !== undefined) saveAuth(auth);
+		return auth;
 	} catch {
 		return null;
 	}
 }
 
-export function saveAuth(auth: Auth): void {
-	localStorage.setItem(STORAGE_KEY, JSON.stringify({ token: auth.token, user: auth.user }));
+/** Remember who signed in (an answer of /login, /register or /change-password: its token is not kept). */
+export function saveAuth(auth: { readonly user: AuthUser }): void {
+	const { id, username, email } = auth.user;
+	localStorage.setItem(STORAGE_KEY, JSON.stringify({ user: { id, username, email } }));
 }
 
 export function clearAuth(): void {

@@ -21,7 +21,8 @@ export interface PresenceUser {
 
 export interface OpenSessionOptions {
 	readonly sessionId: string;
-	readonly token: string;
+	/** A bearer token for the socket; without one the server reads the httpOnly cookie of the upgrade. */
+	readonly token?: string;
 	readonly user: { readonly id: string; readonly username: string };
 	/** Defaults to `/collab/{sessionId}` on this origin (ws:// or wss:// from the page). */
 	readonly url?: string;
@@ -104,7 +105,7 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 		websocketProvider: socketProvider,
 		name: options.sessionId,
 		document: doc,
-		token: options.token,
+		token: options.token ?? "",
 	});
 	provider.attach();
 	provider.awareness?.setLocalStateField("user", self);

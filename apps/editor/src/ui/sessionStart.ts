@@ -50,7 +50,7 @@ function firstVerdict(session: OpenSession): Promise<void> {
  */
 export function startSession(sessionId: string, auth: Auth): SessionStart {
 	const session = import("../collab/openSession.ts").then(({ openSession }) =>
-		openSession({ sessionId, token: auth.token, user: auth.user }),
+		openSession({ sessionId, user: auth.user }),
 	);
 	const view = session.then(firstVerdict).then(async () => {
 		// Made offline on this device: the server learns of it first (or we stay offline).

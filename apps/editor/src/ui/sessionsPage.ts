@@ -23,6 +23,26 @@ interface LiveEvent {
 	readonly session: { readonly id: string; readonly title: string; readonly language: string; readonly role: string };
 }
 
+/** Pages of GET /sessions the list follows; 10 pages of 200 is more sessions than a person reads. */
+const MAX_SESSION_PAGES = 10;
+
+/** Every page of GET /sessions (up to MAX_SESSION_PAGES), in the server's order. */
+async function allSessions(): Promise<SessionSummary[]> {
+	const rows: SessionSummary[] = [];
+	let cursor: string | null = null;
+	for (let page = 0; page < MAX_SESSION_PAGES; page++) {
+		const query: string = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
+		const answer = await api<{ sessions: SessionSummary[]; nextCursor?: string | null }>(
+			"GET",
+			`/sessions?limit=200${query}`,
+		);
+		rows.push(...answer.sessions);
+		cursor = answer.nextCursor ?? null;
+		if (cursor === null) break;
+	}
+	return rows;
+}
+
 /**
  * `/`: my sessions (newest first), "New session", "Log out", "Account" (change password).
  * While shown, GET /events adds sessions created elsewhere and invitations live. Returns the
@@ -142,8 +162,8 @@ export function renderSessionsPage(root: HTMLElement, user: AuthUser): () => voi
 	events?.addEventListener("session.invited", onLive);
 
 	registerAllPending(user.id)
-		.then(() => api<{ sessions: SessionSummary[] }>("GET", "/sessions"))
-		.then(({ sessions }) => {
+		.then(() => allSessions())
+		.then((sessions) => {
 			saveSessionList(user.id, sessions);
 			show(sessions, false);
 		})

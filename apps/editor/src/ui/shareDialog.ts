@@ -1,8 +1,10 @@
 import { api, errorMessage } from "../api/apiClient.ts";
 import { h } from "./dom.ts";
 
+/** By username: the participant; by email: a pending invitation (the same whether an account has it). */
 interface InviteAnswer {
-	readonly participant: { readonly username: string; readonly role: string };
+	readonly participant?: { readonly username: string; readonly role: string };
+	readonly invitation?: { readonly email: string; readonly role: string };
 }
 
 async function copyText(text: string, input: HTMLInputElement): Promise<boolean> {
@@ -61,12 +63,14 @@ export function shareDialog(sessionId: string, isOwner: boolean): HTMLElement {
 		inviteStatus.textContent = "Inviting…";
 		try {
 			const target = value.includes("@") ? { email: value } : { username: value };
-			const { participant } = await api<InviteAnswer>("POST", "/invite-user", {
+			const { participant, invitation } = await api<InviteAnswer>("POST", "/invite-user", {
 				sessionId,
 				...target,
 				role: role.value,
 			});
-			inviteStatus.textContent = `Invited ${participant.username} as ${participant.role}.`;
+			inviteStatus.textContent = participant
+				? `Invited ${participant.username} as ${participant.role}.`
+				: `Invited ${invitation?.email} as ${invitation?.role}: they join when they sign in with that email.`;
 			inviteStatus.classList.add("success");
 			who.value = "";
 		} catch (e: unknown) {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { closeUserConnections } from "../collab/AuthExtension.ts";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
+import { claimInvitations } from "../sessions/invitationRepository.ts";
 import type { Throttle } from "./LoginThrottle.ts";
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyDummy, verifyPassword } from "./passwords.ts";
 import { TOKEN_COOKIE } from "./requestAuth.ts";
@@ -48,11 +49,19 @@ const changePasswordBody = z.object({
 	newPassword: z.string().max(MAX_PASSWORD_LENGTH, `newPassword must be at most ${MAX_PASSWORD_LENGTH} characters`),
 });
 
+/**
+ * The throttle's account key (RELIABILITY 50): one account's username and email share one budget;
+ * a login string that names no account is counted as itself, so unknown names are throttled alike.
+ */
+function throttleAccount(user: UserRow | undefined, login: string): string {
+	return user ? `user:${user.id}` : `login:${login.toLowerCase()}`;
+}
+
 /** POST /register, POST /login, POST /logout, POST /change-password, GET /me. */
 export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, throttle: Throttle): void {
 	app.post("/register", async (request, reply) => {
 		const body = parseInput(registerBody, request.body);
-		const problem = passwordProblem(body.password);
+		const problem = passwordProblem(body.password, [body.username, body.email]);
 		if (problem) throw new ApiError("invalid_input", problem);
 		const taken = await takenField(ctx.db, body.username, body.email);
 		if (taken) throw new ApiError("conflict", `That ${taken} is already taken`);
@@ -66,6 +75,8 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 			if (again) throw new ApiError("conflict", `That ${again} is already taken`, { cause: e });
 			throw e;
 		}
+		// Invitations sent to this email before the account existed become participation.
+		await claimInvitations(ctx.db, user);
 		reply.status(201);
 		return issue(ctx, reply, user, request.protocol === "https");
 	});
@@ -73,19 +84,22 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 	app.post("/login", async (request, reply) => {
 		const body = parseInput(loginBody, request.body);
 		const login = (body.email ?? body.username ?? "").trim();
-		const wait = await throttle.check(login, request.ip);
+		const user = await findUserByLogin(ctx.db, login);
+		const account = throttleAccount(user, login);
+		const wait = await throttle.check(account, request.ip);
 		if (wait > 0) {
 			throw new ApiError("rate_limited", "Too many login attempts; try again later", {
 				headers: { "retry-after": String(wait) },
 			});
 		}
-		const user = await findUserByLogin(ctx.db, login);
 		const ok = user ? await verifyPassword(user.passwordHash, body.password) : await verifyDummy(body.password);
 		if (!user || !ok) {
-			await throttle.fail(login, request.ip);
+			await throttle.fail(account, request.ip);
 			throw new ApiError("unauthorized", "Invalid credentials");
 		}
-		await throttle.succeed(login, request.ip);
+		await throttle.succeed(account, request.ip);
+		// Invitations by email sent since the last visit (RELIABILITY 50).
+		await claimInvitations(ctx.db, user);
 		return issue(ctx, reply, user, request.protocol === "https");
 	});
 
@@ -102,18 +116,19 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 	app.post("/change-password", async (request, reply) => {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(changePasswordBody, request.body);
-		const wait = await throttle.check(user.username, request.ip);
+		const account = throttleAccount(user, user.username);
+		const wait = await throttle.check(account, request.ip);
 		if (wait > 0) {
 			throw new ApiError("rate_limited", "Too many password attempts; try again later", {
 				headers: { "retry-after": String(wait) },
 			});
 		}
 		if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
-			await throttle.fail(user.username, request.ip);
+			await throttle.fail(account, request.ip);
 			throw new ApiError("forbidden", "The current password is wrong");
 		}
-		await throttle.succeed(user.username, request.ip);
-		const problem = passwordProblem(body.newPassword);
+		await throttle.succeed(account, request.ip);
+		const problem = passwordProblem(body.newPassword, [user.username, user.email]);
 		if (problem) throw new ApiError("invalid_input", problem.replace(/^password/, "newPassword"));
 		const updated = await changePasswordHash(ctx.db, user.id, await hashPassword(body.newPassword));
 		if (!updated) throw new ApiError("unauthorized", "This account no longer exists");

@@ -24,14 +24,17 @@ export function publicUser(u: UserRow): PublicUser {
 	};
 }
 
-/** Which unique field a new user collides with, if any. */
+/** Usernames compare without case (RELIABILITY 50): the unique index is on lower(username). */
+const sameUsername = (username: string) => eq(sql`lower(${users.username})`, username.toLowerCase());
+
+/** Which unique field a new user collides with, if any (the username regardless of case). */
 export async function takenField(db: Db, username: string, email: string): Promise<"username" | "email" | null> {
 	const rows = await db
 		.select({ username: users.username, email: users.email })
 		.from(users)
-		.where(or(eq(users.username, username), eq(users.email, email)));
-	if (rows.some((r) => r.username === username)) return "username";
-	if (rows.some((r) => r.email === email)) return "email";
+		.where(or(sameUsername(username), eq(users.email, email.toLowerCase())));
+	if (rows.some((r) => r.username.toLowerCase() === username.toLowerCase())) return "username";
+	if (rows.some((r) => r.email === email.toLowerCase())) return "email";
 	return null;
 }
 
@@ -52,16 +55,30 @@ export async function findUserById(db: Db, id: string): Promise<UserRow | undefi
 	return rows[0];
 }
 
-/** Look a user up by username or (lower-cased) email. */
+/**
+ * Look a user up by username (any case) or email (any case). Usernames cannot hold '@', so one
+ * login string names at most one account.
+ */
 export async function findUserByLogin(db: Db, login: string): Promise<UserRow | undefined> {
 	const rows = await db
 		.select()
 		.from(users)
-		.where(or(eq(users.username, login), eq(users.email, login.toLowerCase())));
+		.where(or(sameUsername(login), eq(users.email, login.toLowerCase())));
 	return rows[0];
 }
 
-/** Bump the token version so every token issued before dies (logout, password change). */
+/** The user with this username (any case), if any; never matched by email. */
+export async function findUserByUsername(db: Db, username: string): Promise<UserRow | undefined> {
+	const rows = await db.select().from(users).where(sameUsername(username));
+	return rows[0];
+}
+
+/** The user with this email (any case), if any. */
+export async function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+	const rows = await db.select().from(users).where(eq(users.email, email.toLowerCase()));
+	return rows[0];
+}
+
 /** Replace the password hash and invalidate every token issued before (one statement). */
 export async function changePasswordHash(db: Db, userId: string, passwordHash: string): Promise<UserRow | undefined> {
 	const rows = await db
@@ -72,6 +89,7 @@ export async function changePasswordHash(db: Db, userId: string, passwordHash: s
 	return rows[0];
 }
 
+/** Bump the token version so every token issued before dies (logout). */
 export async function bumpTokenVersion(db: Db, userId: string): Promise<void> {
 	await db
 		.update(users)

@@ -28,5 +28,6 @@ export const PresenceFlood: CloseEvent = Object.freeze({ code: 4429, reason: "Pr
 export const UPGRADE_REFUSALS = Object.freeze({
 	notFound: "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
 	forbiddenOrigin: "HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+	badHost: "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
 	unavailable: "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
 });

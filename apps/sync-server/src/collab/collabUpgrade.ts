@@ -10,6 +10,8 @@ import { UPGRADE_REFUSALS } from "./closeEvents.ts";
 export interface CollabUpgradeOptions {
 	readonly maxPayloadBytes: number;
 	readonly allowedOrigins: readonly string[];
+	/** Whether the Host header names this server (RELIABILITY 51); default: any. */
+	readonly allowedHost?: (host: string | undefined) => boolean;
 	/** False while draining: new sockets are refused with 503. */
 	readonly accepting: () => boolean;
 	/** Counts sockets and collects garbage after many closed; default: with Node's `gc` when exposed. */
@@ -80,6 +82,9 @@ export function attachCollabUpgrade(
 			return;
 		}
 		if (!isCollabPath(pathname)) return refuse(socket, UPGRADE_REFUSALS.notFound);
+		if (options.allowedHost && !options.allowedHost(request.headers.host)) {
+			return refuse(socket, UPGRADE_REFUSALS.badHost);
+		}
 		if (!isAllowedOrigin(request.headers.origin, request.headers.host, options.allowedOrigins)) {
 			return refuse(socket, UPGRADE_REFUSALS.forbiddenOrigin);
 		}

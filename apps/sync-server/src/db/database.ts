@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -9,6 +8,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { makeDataDirPrivate } from "./privateDataDir.ts";
 import * as schema from "./schema.ts";
 
 /** The SQL migrations folder at the repository root (one folder for PGlite and Postgres). */
@@ -40,6 +40,8 @@ export interface DatabaseOptions {
 /** Open (but do not migrate) the configured database. */
 export function openDatabase(options: DatabaseOptions): Database {
 	if (options.url) return openPostgres(options.url, options.schema);
+	// The database holds the token secret and password hashes: only this user may read it (RELIABILITY 49).
+	makeDataDirPrivate(options.dataDir);
 	return openPglite(path.join(options.dataDir, "pglite"), options.schema);
 }
 
@@ -82,13 +84,17 @@ function openPostgres(url: string, dbSchema: string | undefined): Database {
 }
 
 function openPglite(dir: string, dbSchema: string | undefined): Database {
-	mkdirSync(dir, { recursive: true });
+	makeDataDirPrivate(dir);
 	const client = new PGlite(dir);
 	const db = drizzlePglite({ client, schema }) as unknown as Db;
 	return {
 		db,
 		kind: "pglite",
 		async migrate() {
+			// A new database is unpacked from PGlite's bundled image with the image's modes (0666), which
+			// chmod sets whatever the umask: make it private once it is there (RELIABILITY 49).
+			await client.waitReady;
+			makeDataDirPrivate(dir);
 			if (dbSchema) {
 				await client.exec(`CREATE SCHEMA IF NOT EXISTS "${dbSchema}"; SET search_path TO "${dbSchema}"`);
 			}

@@ -1,4 +1,16 @@
-import { boolean, customType, index, integer, json, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+	boolean,
+	customType,
+	index,
+	integer,
+	json,
+	pgTable,
+	primaryKey,
+	text,
+	timestamp,
+	uniqueIndex,
+} from "drizzle-orm/pg-core";
 import { storedText } from "./storedText.ts";
 
 /** Yjs state as Postgres bytea, always handed out as a plain Uint8Array (SPEC CS6). */
@@ -11,15 +23,20 @@ const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
 const stamp = (name: string) => timestamp(name, { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
 // Free text (what people type, name or run) is `storedText`: any string, U+0000 included (decision 042).
-export const users = pgTable("users", {
-	id: text("id").primaryKey(),
-	username: storedText("username").notNull().unique(),
-	email: storedText("email").notNull().unique(),
-	passwordHash: text("password_hash").notNull(),
-	tokenVersion: integer("token_version").notNull().default(0),
-	createdAt: stamp("created_at"),
-	updatedAt: stamp("updated_at"),
-});
+/** Usernames are unique regardless of case (RELIABILITY 50); emails are stored lower-cased. */
+export const users = pgTable(
+	"users",
+	{
+		id: text("id").primaryKey(),
+		username: storedText("username").notNull().unique(),
+		email: storedText("email").notNull().unique(),
+		passwordHash: text("password_hash").notNull(),
+		tokenVersion: integer("token_version").notNull().default(0),
+		createdAt: stamp("created_at"),
+		updatedAt: stamp("updated_at"),
+	},
+	(t) => [uniqueIndex("users_username_lower_idx").on(sql`lower(${t.username})`)],
+);
 
 export const sessions = pgTable("sessions", {
 	id: text("id").primaryKey(),
@@ -46,6 +63,25 @@ export const participants = pgTable(
 		joinedAt: stamp("joined_at"),
 	},
 	(t) => [primaryKey({ columns: [t.sessionId, t.userId] })],
+);
+
+/**
+ * An invitation by email (RELIABILITY 50): pending until an account with that email claims it, so the
+ * inviter's answer is the same whether or not the account exists.
+ */
+export const invitations = pgTable(
+	"invitations",
+	{
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		/** Lower-cased, as users.email. */
+		email: text("email").notNull(),
+		role: text("role").notNull(),
+		invitedById: text("invited_by_id").notNull(),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [primaryKey({ columns: [t.sessionId, t.email] }), index("invitations_email_idx").on(t.email)],
 );
 
 export const documents = pgTable("documents", {

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { documents, participants, sessions, users } from "../db/schema.ts";
 
@@ -95,8 +95,18 @@ export async function upsertParticipant(
 	return { created: true, joinedAt: row?.joinedAt ?? new Date() };
 }
 
-/** Sessions the user owns or joined, newest first. */
-export async function listSessionsFor(db: Db, userId: string) {
+/** Where a page of GET /sessions ends: the last row's `updated_at` (Postgres text, microseconds kept) and id. */
+export interface SessionCursor {
+	readonly updatedAt: string;
+	readonly id: string;
+}
+
+/**
+ * One page of the sessions the user owns or joined, most recently updated first (ties by id), after
+ * `cursor` when given. Each row carries the cursor that continues after it.
+ */
+export async function listSessionsFor(db: Db, userId: string, limit: number, cursor?: SessionCursor) {
+	const mine = eq(participants.userId, userId);
 	return db
 		.select({
 			id: sessions.id,
@@ -105,10 +115,25 @@ export async function listSessionsFor(db: Db, userId: string) {
 			role: participants.role,
 			updatedAt: sessions.updatedAt,
 			createdAt: sessions.createdAt,
+			// Text keeps the microseconds a JS Date would drop (rows between two milliseconds would be skipped).
+			cursorAt: sql<string>`${sessions.updatedAt}::text`,
 		})
 		.from(participants)
 		.innerJoin(sessions, eq(sessions.id, participants.sessionId))
-		.where(eq(participants.userId, userId))
-		.orderBy(desc(sessions.updatedAt))
-		.limit(200);
+		.where(
+			cursor
+				? and(mine, sql`(${sessions.updatedAt}, ${sessions.id}) < (${cursor.updatedAt}::timestamptz, ${cursor.id})`)
+				: mine,
+		)
+		.orderBy(desc(sessions.updatedAt), desc(sessions.id))
+		.limit(limit);
+}
+
+/** Remove one participant (leaving); returns whether there was one. */
+export async function removeParticipant(db: Db, sessionId: string, userId: string): Promise<boolean> {
+	const rows = await db
+		.delete(participants)
+		.where(and(eq(participants.sessionId, sessionId), eq(participants.userId, userId)))
+		.returning({ userId: participants.userId });
+	return rows.length > 0;
 }

@@ -10,19 +10,22 @@ import {
 import type { FastifyInstance } from "fastify";
 import * as Y from "yjs";
 import { z } from "zod";
-import { LoginThrottle, type Throttle } from "../auth/LoginThrottle.ts";
-import { findUserById, findUserByLogin, type UserRow } from "../auth/users.ts";
+import { LoginThrottle, type Throttle, type ThrottleLimits } from "../auth/LoginThrottle.ts";
+import { findUserByEmail, findUserById, findUserByUsername, type UserRow } from "../auth/users.ts";
 import { applyRoleToConnections } from "../collab/AuthExtension.ts";
 import { viewSessionDocument } from "../collab/documents.ts";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
+import { claimInvitations, deleteInvitation, upsertInvitation } from "./invitationRepository.ts";
 import { isSessionId, newSessionId, SESSION_ID_PATTERN } from "./sessionIds.ts";
 import {
 	findSession,
 	insertSession,
 	listParticipants,
 	listSessionsFor,
+	removeParticipant,
 	roleOf,
+	type SessionCursor,
 	type SessionRow,
 	upsertParticipant,
 } from "./sessionRepository.ts";
@@ -44,7 +47,7 @@ const inviteBody = z
 	.object({
 		sessionId: z.string().min(1, "sessionId is required"),
 		username: z.string().trim().min(1).max(254).optional(),
-		email: z.string().trim().min(1).max(254).optional(),
+		email: z.string().trim().toLowerCase().pipe(z.email("email must be a valid address")).optional(),
 		userId: z.string().trim().min(1).max(64).optional(),
 		role: z.enum(["editor", "viewer"], { message: 'role must be "editor" or "viewer"' }).default("editor"),
 	})
@@ -53,6 +56,56 @@ const inviteBody = z
 	});
 
 const sessionParams = z.object({ sessionId: z.string() });
+
+/** Rows per page of GET /sessions: the default, and the most one page may ask for. */
+export const SESSIONS_PAGE_DEFAULT = 50;
+export const SESSIONS_PAGE_MAX = 200;
+
+const listQuery = z.object({
+	limit: z.coerce
+		.number()
+		.int()
+		.min(1)
+		.max(SESSIONS_PAGE_MAX, `limit must be 1-${SESSIONS_PAGE_MAX}`)
+		.default(SESSIONS_PAGE_DEFAULT),
+	cursor: z.string().max(200).optional(),
+});
+
+function encodeCursor(cursor: SessionCursor): string {
+	return Buffer.from(JSON.stringify([cursor.updatedAt, cursor.id])).toString("base64url");
+}
+
+/** Postgres' text form of a timestamptz, e.g. `2026-11-30 21:13:04.123456+00`. */
+const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
+
+function decodeCursor(text: string): SessionCursor {
+	try {
+		const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+		if (
+			Array.isArray(value) &&
+			value.length === 2 &&
+			typeof value[0] === "string" &&
+			CURSOR_TIMESTAMP.test(value[0]) &&
+			typeof value[1] === "string" &&
+			isSessionId(value[1])
+		) {
+			return { updatedAt: value[0], id: value[1] };
+		}
+	} catch {
+		// falls through to the error below
+	}
+	throw new ApiError("invalid_input", "cursor is not one this server gave out (use nextCursor as it came)");
+}
+
+/**
+ * Invitations one owner may send per window (RELIABILITY 50), counted per inviter on every node: an
+ * interviewer inviting a panel never meets it; a flood of unsolicited invitations is cut to 60 an hour.
+ */
+export const INVITE_LIMITS: ThrottleLimits = Object.freeze({
+	perAccount: Number.POSITIVE_INFINITY,
+	perIp: 60,
+	windowMs: 60 * 60_000,
+});
 
 async function sessionJson(ctx: ServerContext, row: SessionRow) {
 	const [view, participants] = await Promise.all([
@@ -97,16 +150,22 @@ async function sessionForParticipant(
 		await guesses.fail(user.id, ip);
 		throw new ApiError("not_found", "Session not found");
 	}
-	const role = await roleOf(ctx.db, sessionId, user.id);
+	let role = await roleOf(ctx.db, sessionId, user.id);
+	// A pending invitation by email becomes participation the first time its account looks.
+	if (!role && (await claimInvitations(ctx.db, user)).length > 0) role = await roleOf(ctx.db, sessionId, user.id);
 	if (!role) throw new ApiError("forbidden", "You are not a participant of this session");
 	return { row, role };
 }
 
-/** POST /create-session, GET /session/{id}, POST /invite-user, GET /sessions. */
+/**
+ * POST /create-session, GET /session/{id}, POST /invite-user, GET /sessions (paged),
+ * POST /session/{id}/leave.
+ */
 export function registerSessionRoutes(
 	app: FastifyInstance,
 	ctx: ServerContext,
 	guesses: Throttle = new LoginThrottle(GUESS_LIMITS),
+	invites: Throttle = new LoginThrottle(INVITE_LIMITS),
 ): void {
 	app.post("/create-session", async (request, reply) => {
 		const user = await ctx.requireUser(request);
@@ -155,11 +214,18 @@ export function registerSessionRoutes(
 		return sessionJson(ctx, row);
 	});
 
+	// Paged (RELIABILITY 50): however many sessions others invite someone to, every one of theirs is
+	// reachable. `nextCursor` is null on the last page.
 	app.get("/sessions", async (request) => {
 		const user = await ctx.requireUser(request);
-		const rows = await listSessionsFor(ctx.db, user.id);
+		const query = parseInput(listQuery, request.query);
+		const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+		if (!cursor) await claimInvitations(ctx.db, user);
+		const rows = await listSessionsFor(ctx.db, user.id, query.limit + 1, cursor);
+		const page = rows.slice(0, query.limit);
+		const last = page.at(-1);
 		return {
-			sessions: rows.map((r) => ({
+			sessions: page.map((r) => ({
 				id: r.id,
 				title: r.title,
 				language: r.language,
@@ -167,7 +233,24 @@ export function registerSessionRoutes(
 				createdAt: r.createdAt.toISOString(),
 				updatedAt: r.updatedAt.toISOString(),
 			})),
+			nextCursor: rows.length > query.limit && last ? encodeCursor({ updatedAt: last.cursorAt, id: last.id }) : null,
 		};
+	});
+
+	// Anyone but the owner may leave (RELIABILITY 50): their sockets on this node close at once, on
+	// other nodes within one access sweep, and a pending invitation cannot pull them back.
+	app.post("/session/:sessionId/leave", async (request, reply) => {
+		const user = await ctx.requireUser(request);
+		const { sessionId } = parseInput(sessionParams, request.params);
+		const { role } = await sessionForParticipant(ctx, sessionId, user, guesses, request.ip);
+		if (role === "owner") {
+			throw new ApiError("invalid_input", "The owner cannot leave their own session");
+		}
+		await deleteInvitation(ctx.db, sessionId, user.email);
+		await removeParticipant(ctx.db, sessionId, user.id);
+		applyRoleToConnections(ctx.hocuspocus, sessionId, user.id, null);
+		reply.status(204);
+		return null;
 	});
 
 	app.post("/invite-user", async (request, reply) => {
@@ -175,24 +258,43 @@ export function registerSessionRoutes(
 		const body = parseInput(inviteBody, request.body);
 		const { row, role } = await sessionForParticipant(ctx, body.sessionId, user, guesses, request.ip);
 		if (role !== "owner") throw new ApiError("forbidden", "Only the owner can invite");
+		// Every invitation counts, per inviter (the throttle's address budget is keyed by the inviter).
+		const wait = await invites.check("invite", user.id);
+		if (wait > 0) {
+			throw new ApiError("rate_limited", "Too many invitations; try again later", {
+				headers: { "retry-after": String(wait) },
+			});
+		}
+		const view = await viewSessionDocument(ctx.hocuspocus, ctx.store, row.id).catch(() => undefined);
+		const announce = (inviteeId: string) =>
+			void ctx.events.publish(inviteeId, {
+				type: "session.invited",
+				by: { id: user.id, username: user.username },
+				session: {
+					id: row.id,
+					title: view?.title ?? row.title,
+					language: view?.language ?? row.language,
+					role: body.role,
+				},
+			});
+		if (body.userId === undefined && body.username === undefined && body.email !== undefined) {
+			// By email the answer is the same whether an account has it or not (RELIABILITY 50): the
+			// invitation waits until that account claims it (registering, or its next look at its sessions).
+			if (body.email === user.email) throw new ApiError("invalid_input", "You are already a participant");
+			await upsertInvitation(ctx.db, { sessionId: row.id, email: body.email, role: body.role, invitedById: user.id });
+			const account = await findUserByEmail(ctx.db, body.email);
+			if (account) announce(account.id);
+			reply.status(201);
+			return { invitation: { email: body.email, role: body.role, status: "pending" } };
+		}
 		const invitee = body.userId
 			? await findUserById(ctx.db, body.userId)
-			: await findUserByLogin(ctx.db, (body.username ?? body.email) as string);
+			: await findUserByUsername(ctx.db, body.username as string);
 		if (!invitee) throw new ApiError("not_found", "No such user");
 		if (invitee.id === row.ownerId) throw new ApiError("invalid_input", "The owner is already a participant");
 		const { created, joinedAt } = await upsertParticipant(ctx.db, row.id, invitee.id, body.role);
 		applyRoleToConnections(ctx.hocuspocus, row.id, invitee.id, body.role);
-		const view = await viewSessionDocument(ctx.hocuspocus, ctx.store, row.id).catch(() => undefined);
-		void ctx.events.publish(invitee.id, {
-			type: "session.invited",
-			by: { id: user.id, username: user.username },
-			session: {
-				id: row.id,
-				title: view?.title ?? row.title,
-				language: view?.language ?? row.language,
-				role: body.role,
-			},
-		});
+		announce(invitee.id);
 		reply.status(created ? 201 : 200);
 		return {
 			participant: {
