@@ -195,12 +195,14 @@ async function runTandem(trace: EditingTrace, mode: "keystroke" | "batched"): Pr
 		const exitCode = await server.stop();
 		if (exitCode !== 0) throw new Error(`Tandem's server exited with ${exitCode} on SIGTERM`);
 		const db = new PGlite(path.join(server.dataDir, "pglite"));
-		const rows = await db.query<{ state: Uint8Array }>("select state from documents where session_id = $1", [
-			sessionId,
-		]);
+		// The snapshot and any update-log rows not compacted into it (decision 053).
+		const rows = await db.query<{ state: Uint8Array }>(
+			"select state from documents where session_id = $1 union all (select update from document_updates where session_id = $1 and not compacted order by id)",
+			[sessionId],
+		);
 		await db.close();
-		const state = rows.rows[0]?.state;
-		if (!state) throw new Error("no stored state for the session");
+		if (rows.rows.length === 0) throw new Error("no stored state for the session");
+		const state = Y.mergeUpdates(rows.rows.map((r) => r.state));
 		const storedDoc = decodeDocument(state);
 		const storedEqual = readCode(storedDoc) === trace.endContent;
 		storedDoc.destroy();

@@ -145,6 +145,7 @@ describe("durability", () => {
 			{
 				wrapStore: (store: DocumentStore): DocumentStore => ({
 					loadDocument: (id) => store.loadDocument(id),
+					compactDocument: (id) => store.compactDocument(id),
 					async storeDocument(id, state, summary) {
 						if (failuresLeft > 0) {
 							failuresLeft--;

@@ -1,12 +1,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { codeText, encodeDocument, readCode, seedDocument, setLanguage, setTitle } from "@tandem/crdt-schema";
+import {
+	codeText,
+	decodeDocument,
+	encodeDocument,
+	readCode,
+	seedDocument,
+	setLanguage,
+	setTitle,
+} from "@tandem/crdt-schema";
+import { and, asc, eq, not, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { insertUser } from "../src/auth/users.ts";
 import { type Database, openDatabase } from "../src/db/database.ts";
+import { documentUpdates } from "../src/db/schema.ts";
 import type { DocumentStore } from "../src/persistence/DocumentStore.ts";
 import { drizzleDocumentStore } from "../src/persistence/drizzleDocumentStore.ts";
 import { findSession, insertSession } from "../src/sessions/sessionRepository.ts";
@@ -95,7 +105,7 @@ for (const [name, make] of [
 			expect(Y.encodeStateVector(again)).toEqual(Y.encodeStateVector(doc));
 		});
 
-		it("replaces the state on each store and refreshes the session's plain columns", async () => {
+		it("merges the states of each store and refreshes the session's plain columns", async () => {
 			const id = await newSession();
 			const doc = new Y.Doc();
 			seedDocument(doc, { code: "a", language: "go", title: "first" });
@@ -144,12 +154,66 @@ for (const [name, make] of [
 			const loaded = new Y.Doc();
 			Y.applyUpdate(loaded, (await store.loadDocument(id)) as Uint8Array);
 			expect(readCode(loaded)).toBe("A-base-B");
+			// Compaction folds both into the snapshot and writes the merged code to the session row.
+			expect(await store.compactDocument(id)).toEqual({ merged: 2, pruned: 0 });
 			expect((await findSession(h.database.db, id))?.code).toBe("A-base-B");
 			// Storing the same state again changes nothing (idempotent merge).
 			await store.storeDocument(id, encodeDocument(nodeB), { code: readCode(nodeB), language: "python", title: "" });
 			const again = new Y.Doc();
 			Y.applyUpdate(again, (await store.loadDocument(id)) as Uint8Array);
 			expect(readCode(again)).toBe("A-base-B");
+		});
+
+		it("appends only the change: a keystroke in a 100 k-character document stores bytes in proportion to the keystroke (decision 053)", async () => {
+			const id = await newSession();
+			const doc = new Y.Doc();
+			seedDocument(doc, { code: "x = 1\n".repeat(100_000 / 6), language: "python" });
+			const full = encodeDocument(doc);
+			await store.storeDocument(id, full, { language: "python", title: "" });
+			const before = Y.encodeStateVector(doc);
+			codeText(doc).insert(50_000, "#");
+			const diff = Y.encodeStateAsUpdate(doc, before);
+			await store.storeDocument(id, diff, { language: "python", title: "" });
+			const rows = await h.database.db
+				.select({ bytes: sql<number>`octet_length(${documentUpdates.update})` })
+				.from(documentUpdates)
+				.where(eq(documentUpdates.sessionId, id))
+				.orderBy(asc(documentUpdates.id));
+			expect(rows.map((r) => Number(r.bytes))).toEqual([full.byteLength, diff.byteLength]);
+			expect(diff.byteLength).toBeLessThan(100);
+			const loaded = decodeDocument(await store.loadDocument(id));
+			expect(readCode(loaded)).toBe(readCode(doc));
+		});
+
+		it("compaction folds the log into the snapshot: the loaded state is the same before and after, and edits appended meanwhile survive", async () => {
+			const id = await newSession();
+			const doc = new Y.Doc();
+			seedDocument(doc, { code: "start\n", language: "python", title: "log" });
+			await store.storeDocument(id, encodeDocument(doc), { language: "python", title: "log" });
+			for (let i = 0; i < 30; i++) {
+				const sv = Y.encodeStateVector(doc);
+				codeText(doc).insert(codeText(doc).length, `line ${i}\n`);
+				if (i % 7 === 0) codeText(doc).delete(0, 1);
+				await store.storeDocument(id, Y.encodeStateAsUpdate(doc, sv), { language: "python", title: "log" });
+			}
+			const beforeCompaction = readCode(decodeDocument(await store.loadDocument(id)));
+			expect(beforeCompaction).toBe(readCode(doc));
+			const sv = Y.encodeStateVector(doc);
+			codeText(doc).insert(0, "late ");
+			const [result] = await Promise.all([
+				store.compactDocument(id),
+				store.storeDocument(id, Y.encodeStateAsUpdate(doc, sv), { language: "python", title: "log" }),
+			]);
+			expect(result.merged).toBeGreaterThanOrEqual(31);
+			expect(readCode(decodeDocument(await store.loadDocument(id)))).toBe(readCode(doc));
+			await store.compactDocument(id);
+			const pending = await h.database.db
+				.select({ id: documentUpdates.id })
+				.from(documentUpdates)
+				.where(and(eq(documentUpdates.sessionId, id), not(documentUpdates.compacted)));
+			expect(pending).toEqual([]);
+			expect(readCode(decodeDocument(await store.loadDocument(id)))).toBe(readCode(doc));
+			expect((await findSession(h.database.db, id))?.code).toBe(readCode(doc));
 		});
 
 		it("keeps documents of different sessions apart", async () => {

@@ -130,11 +130,11 @@ describe("sync node faults (RELIABILITY 22, 23, 31, 32)", () => {
 		const saved = tab.acked();
 		expect(holdsAll(await cluster.storedCode(sessionId), saved)).toBe(true);
 
-		// Typed after "saved". The test holds the document's row lock meanwhile, so node A cannot
+		// Typed after "saved". The test holds the session's row lock meanwhile (an append to the update log checks it as a foreign key), so node A cannot
 		// have stored these before it dies, however slow the machine; node B got them through Redis.
 		let unsaved: string[] = [];
 		await cluster.sql.begin(async (tx) => {
-			await tx`select 1 from documents where session_id = ${sessionId} for update`;
+			await tx`select 1 from sessions where id = ${sessionId} for update`;
 			unsaved = [tab.type(), tab.type()];
 			await within("node B's client sees the unsaved edits", () => holdsAll(readCode(onB.doc), unsaved));
 			expect(tab.unacked()).toEqual(unsaved);
@@ -214,7 +214,7 @@ describe("sync node faults (RELIABILITY 22, 23, 31, 32)", () => {
 
 		let drainedA: Promise<number | null> | undefined;
 		await cluster.sql.begin(async (tx) => {
-			await tx`select 1 from documents where session_id = ${held.id} for update`;
+			await tx`select 1 from sessions where id = ${held.id} for update`;
 			heldTypist.type();
 			drainedA = a.stop("SIGTERM");
 			// Draining starts by closing every socket, in the same step that turns readiness off.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { type ChildServer, spawnServer } from "./support/childServer.ts";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
+import { storedState } from "./support/storedState.ts";
 import {
 	api,
 	createSession,
@@ -71,8 +72,7 @@ describe("two nodes over one Postgres and one Redis", () => {
 		const sessionsDb = postgres(databaseUrl(dbName), { max: 1, onnotice: () => {} });
 		try {
 			await eventually(async () => {
-				const rows = await sessionsDb`select d.state from documents d where d.session_id = ${session.id}`;
-				const state = rows[0]?.state as Uint8Array | undefined;
+				const state = await storedState(sessionsDb, session.id);
 				if (!state) return false;
 				const doc = new Y.Doc();
 				Y.applyUpdate(doc, state);

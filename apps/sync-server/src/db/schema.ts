@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+	bigserial,
 	boolean,
 	customType,
 	index,
@@ -91,6 +92,25 @@ export const documents = pgTable("documents", {
 	state: bytea("state").notNull(),
 	updatedAt: stamp("updated_at"),
 });
+
+/**
+ * The append-only update log (decision 053): one row per store, holding the Yjs update the storing
+ * node had not stored before. `compacted` rows are already merged into `documents.state`; they stay
+ * (bounded per session) as edit history.
+ */
+export const documentUpdates = pgTable(
+	"document_updates",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		update: bytea("update").notNull(),
+		compacted: boolean("compacted").notNull().default(false),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [index("document_updates_session_id_idx").on(t.sessionId, t.id)],
+);
 
 export const serverSecrets = pgTable("server_secrets", {
 	name: text("name").primaryKey(),

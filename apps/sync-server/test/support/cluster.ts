@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { type ChildServer, spawnServer } from "./childServer.ts";
+import { storedState } from "./storedState.ts";
 import { databaseUrl, TEST_DATABASE_URL, TEST_REDIS_URL } from "./testServer.ts";
 import { codeOfState } from "./typists.ts";
 
@@ -12,7 +13,7 @@ export interface Cluster {
 	readonly env: Record<string, string>;
 	readonly nodes: Set<ChildServer>;
 	spawn(extraEnv?: Record<string, string>): Promise<ChildServer>;
-	/** The session's code as the database holds it (documents.state, decoded). */
+	/** The session's code as the database holds it (snapshot and update log, decoded). */
 	storedCode(sessionId: string): Promise<string>;
 	readonly sql: postgres.Sql;
 	destroy(): Promise<void>;
@@ -43,8 +44,7 @@ export async function startCluster(name: string, env: Record<string, string>): P
 			return node;
 		},
 		async storedCode(sessionId) {
-			const rows = await sql`select state from documents where session_id = ${sessionId}`;
-			return codeOfState(rows[0]?.state as Uint8Array | undefined);
+			return codeOfState(await storedState(sql, sessionId));
 		},
 		async destroy() {
 			await Promise.all([...nodes].map((n) => n.stop("SIGKILL")));
