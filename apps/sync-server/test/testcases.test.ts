@@ -56,7 +56,7 @@ beforeAll(async () => {
 	editor = await registerUser(s.url, "teditor");
 	viewer = await registerUser(s.url, "tviewer");
 	stranger = await registerUser(s.url, "tstranger");
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	await s?.close();
