@@ -18,7 +18,7 @@ const PREFIX = `qkill-${randomUUID()}`;
 const LOCK_MS = 3_000;
 const RUNNERS = 3;
 const JOBS = 50;
-/** Only a guard against hanging forever; nothing asserts on speed. */
+/** Only a guard against hanging forever (each test's timeout, too): nothing asserts on speed, and each test restarts runners, which takes seconds apiece at load 25 on two cores. */
 const GUARD_MS = 240_000;
 
 interface Runner {
@@ -179,130 +179,154 @@ describe("runners killed mid-job over BullMQ (RELIABILITY 14, 35)", () => {
 		events[i]?.filter((e) => e.jobId === jobId && (e.state === "done" || e.state === "failed")) ?? [];
 	const both = (jobId: string) => terminal(0, jobId).length > 0 && terminal(1, jobId).length > 0;
 
-	it("fails a malformed (poison) job once, without a retry and without hurting the runners", async () => {
-		await raw?.add("run", { bogus: true } as never, { jobId: "poison-malformed", attempts: 1 });
-		await until(() => both("poison-malformed"), "the poison verdict");
-		for (const i of [0, 1]) expect(terminal(i, "poison-malformed").map((e) => e.state)).toEqual(["failed"]);
-		expect((await observers[0]?.status("poison-malformed"))?.state).toBe("failed");
-		expect((await raw?.getJob("poison-malformed"))?.attemptsMade).toBeLessThanOrEqual(1);
-		expect(runners.every((r) => r.child.exitCode === null)).toBe(true);
-	});
+	it(
+		"fails a malformed (poison) job once, without a retry and without hurting the runners",
+		async () => {
+			await raw?.add("run", { bogus: true } as never, { jobId: "poison-malformed", attempts: 1 });
+			await until(() => both("poison-malformed"), "the poison verdict");
+			for (const i of [0, 1]) expect(terminal(i, "poison-malformed").map((e) => e.state)).toEqual(["failed"]);
+			expect((await observers[0]?.status("poison-malformed"))?.state).toBe("failed");
+			expect((await raw?.getJob("poison-malformed"))?.attemptsMade).toBeLessThanOrEqual(1);
+			expect(runners.every((r) => r.child.exitCode === null)).toBe(true);
+		},
+		GUARD_MS,
+	);
 
-	it("retries a job whose runner is killed once, and fails it when its runner is killed again", async () => {
-		const observer = observers[0];
-		if (!observer) throw new Error("no observer");
-		// It sleeps past the runners' wall limit (5 s), so only its runner's death ends it early. Between
-		// the kills one runner is started, not three: starting runners on a loaded host can take longer
-		// than the job, which then ended "done" on the runner that was up first.
-		const job = { ...pythonJob(1), code: "import time\ntime.sleep(60)\nprint('never')" };
-		await observer.submit(job);
-		const runningCount = () => events[0]?.filter((e) => e.jobId === job.id && e.state === "running").length ?? 0;
-		for (const attempt of [1, 2]) {
-			await until(() => runningCount() >= attempt, `running #${attempt}`);
-			// Whichever runner holds it dies: kill them all; the next one takes the job over.
-			for (const r of [...runners]) await killRunner(r);
-			await startRunner();
-		}
-		for (let i = 1; i < RUNNERS; i++) await startRunner();
-		await until(() => both(job.id), "the stalled job's verdict");
-		for (const i of [0, 1]) expect(terminal(i, job.id).map((e) => e.state)).toEqual(["failed"]);
-		expect(terminal(0, job.id)[0]?.error).toMatch(/stalled/);
-		expect((await observer.status(job.id))?.state).toBe("failed");
-		// Ran on a first runner, retried once on another; after the second death BullMQ marks the job
-		// failed and the next runner to pick it up fails it without running it (a third "running").
-		const trail = events[0]?.filter((e) => e.jobId === job.id).map((e) => e.state);
-		expect(runningCount(), `events: ${trail?.join(", ")}`).toBeGreaterThanOrEqual(2);
-		expect(runningCount(), `events: ${trail?.join(", ")}`).toBeLessThanOrEqual(3);
-		expect(trail?.at(-1)).toBe("failed");
-	});
-
-	it("ends every one of 50 concurrent jobs exactly once with its result while runners are killed and restarted", async () => {
-		const observer = observers[0];
-		if (!observer || !raw) throw new Error("not set up");
-		const jobs = Array.from({ length: JOBS }, (_, n) => pythonJob(n));
-		await Promise.all(jobs.map((j) => observer.submit(j)));
-		const finished = () => jobs.filter((j) => both(j.id)).length;
-
-		const rand = random(Number(process.env.CHAOS_SEED ?? 14));
-		let kills = 0;
-		while (finished() < JOBS && kills < 4) {
-			await new Promise((r) => setTimeout(r, 800 + rand() * 1500));
-			// Kill only while jobs wait, so every runner is busy and each kill lands mid-job.
-			if ((await raw.getWaitingCount()) === 0) break;
-			const victim = runners[Math.floor(rand() * runners.length)];
-			if (!victim) break;
-			await killRunner(victim);
-			kills++;
-			await startRunner();
-		}
-		await until(() => finished() === JOBS, "all verdicts");
-
-		expect(kills).toBeGreaterThanOrEqual(1);
-		let retried = 0;
-		for (const j of jobs) {
-			for (const i of [0, 1]) {
-				const verdicts = terminal(i, j.id);
-				expect(verdicts.map((e) => e.state)).toEqual(["done"]);
-				expect(verdicts[0]?.result?.runs[0]?.stdout).toBe(`${Number(j.inputs[0]?.stdin) ** 2}\n`);
+	it(
+		"retries a job whose runner is killed once, and fails it when its runner is killed again",
+		async () => {
+			const observer = observers[0];
+			if (!observer) throw new Error("no observer");
+			// It sleeps past the runners' wall limit (5 s), so only its runner's death ends it early. Between
+			// the kills one runner is started, not three: starting runners on a loaded host can take longer
+			// than the job, which then ended "done" on the runner that was up first.
+			const job = { ...pythonJob(1), code: "import time\ntime.sleep(60)\nprint('never')" };
+			await observer.submit(job);
+			const runningCount = () => events[0]?.filter((e) => e.jobId === job.id && e.state === "running").length ?? 0;
+			for (const attempt of [1, 2]) {
+				await until(() => runningCount() >= attempt, `running #${attempt}`);
+				// Whichever runner holds it dies: kill them all; the next one takes the job over.
+				for (const r of [...runners]) await killRunner(r);
+				await startRunner();
 			}
-			const status = await observer.status(j.id);
+			for (let i = 1; i < RUNNERS; i++) await startRunner();
+			await until(() => both(job.id), "the stalled job's verdict");
+			for (const i of [0, 1]) expect(terminal(i, job.id).map((e) => e.state)).toEqual(["failed"]);
+			expect(terminal(0, job.id)[0]?.error).toMatch(/stalled/);
+			expect((await observer.status(job.id))?.state).toBe("failed");
+			// Ran on a first runner, retried once on another; after the second death BullMQ marks the job
+			// failed and the next runner to pick it up fails it without running it (a third "running").
+			const trail = events[0]?.filter((e) => e.jobId === job.id).map((e) => e.state);
+			expect(runningCount(), `events: ${trail?.join(", ")}`).toBeGreaterThanOrEqual(2);
+			expect(runningCount(), `events: ${trail?.join(", ")}`).toBeLessThanOrEqual(3);
+			expect(trail?.at(-1)).toBe("failed");
+		},
+		GUARD_MS,
+	);
+
+	it(
+		"ends every one of 50 concurrent jobs exactly once with its result while runners are killed and restarted",
+		async () => {
+			const observer = observers[0];
+			if (!observer || !raw) throw new Error("not set up");
+			const jobs = Array.from({ length: JOBS }, (_, n) => pythonJob(n));
+			await Promise.all(jobs.map((j) => observer.submit(j)));
+			const finished = () => jobs.filter((j) => both(j.id)).length;
+
+			const rand = random(Number(process.env.CHAOS_SEED ?? 14));
+			let kills = 0;
+			while (finished() < JOBS && kills < 4) {
+				await new Promise((r) => setTimeout(r, 800 + rand() * 1500));
+				// Kill only while jobs wait, so every runner is busy and each kill lands mid-job.
+				if ((await raw.getWaitingCount()) === 0) break;
+				const victim = runners[Math.floor(rand() * runners.length)];
+				if (!victim) break;
+				await killRunner(victim);
+				kills++;
+				await startRunner();
+			}
+			await until(() => finished() === JOBS, "all verdicts");
+
+			expect(kills).toBeGreaterThanOrEqual(1);
+			let retried = 0;
+			for (const j of jobs) {
+				for (const i of [0, 1]) {
+					const verdicts = terminal(i, j.id);
+					expect(verdicts.map((e) => e.state)).toEqual(["done"]);
+					expect(verdicts[0]?.result?.runs[0]?.stdout).toBe(`${Number(j.inputs[0]?.stdin) ** 2}\n`);
+				}
+				const status = await observer.status(j.id);
+				expect(status?.state).toBe("done");
+				expect(status?.result?.status).toBe("ok");
+				if ((events[0]?.filter((e) => e.jobId === j.id && e.state === "running").length ?? 0) > 1) retried++;
+			}
+			// The killed runners held jobs; another runner took them over.
+			expect(retried).toBeGreaterThanOrEqual(1);
+			console.log(`queueKill: ${kills} runner kills, ${retried} of ${JOBS} jobs retried on another runner`);
+		},
+		GUARD_MS,
+	);
+
+	it(
+		"on SIGTERM lets a running job finish, reports it, and exits 0",
+		async () => {
+			const observer = observers[0];
+			if (!observer) throw new Error("no observer");
+			for (const r of [...runners]) await killRunner(r);
+			const runner = await startRunner({ RUNNER_DRAIN_MS: "60000" });
+			const job = { ...pythonJob(2), code: "import time\ntime.sleep(1.5)\nprint('finished')" };
+			await observer.submit(job);
+			await until(() => events[0]?.some((e) => e.jobId === job.id && e.state === "running") ?? false, "running");
+			runner.child.kill("SIGTERM");
+			expect(await exited(runner.child)).toBe(0);
+			runners.splice(runners.indexOf(runner), 1);
+			const status = await observer.status(job.id);
 			expect(status?.state).toBe("done");
-			expect(status?.result?.status).toBe("ok");
-			if ((events[0]?.filter((e) => e.jobId === j.id && e.state === "running").length ?? 0) > 1) retried++;
-		}
-		// The killed runners held jobs; another runner took them over.
-		expect(retried).toBeGreaterThanOrEqual(1);
-		console.log(`queueKill: ${kills} runner kills, ${retried} of ${JOBS} jobs retried on another runner`);
-	});
+			expect(status?.result?.runs[0]?.stdout).toBe("finished\n");
+			await expectNoBoxProcesses([runner.pid]);
+		},
+		GUARD_MS,
+	);
 
-	it("on SIGTERM lets a running job finish, reports it, and exits 0", async () => {
-		const observer = observers[0];
-		if (!observer) throw new Error("no observer");
-		for (const r of [...runners]) await killRunner(r);
-		const runner = await startRunner({ RUNNER_DRAIN_MS: "60000" });
-		const job = { ...pythonJob(2), code: "import time\ntime.sleep(1.5)\nprint('finished')" };
-		await observer.submit(job);
-		await until(() => events[0]?.some((e) => e.jobId === job.id && e.state === "running") ?? false, "running");
-		runner.child.kill("SIGTERM");
-		expect(await exited(runner.child)).toBe(0);
-		runners.splice(runners.indexOf(runner), 1);
-		const status = await observer.status(job.id);
-		expect(status?.state).toBe("done");
-		expect(status?.result?.runs[0]?.stdout).toBe("finished\n");
-		await expectNoBoxProcesses([runner.pid]);
-	});
+	it(
+		"on SIGTERM past the drain time kills its boxes, exits 0, and another runner completes the job",
+		async () => {
+			const observer = observers[0];
+			if (!observer) throw new Error("no observer");
+			const runner = await startRunner({ RUNNER_DRAIN_MS: "300" });
+			const job = { ...pythonJob(3), code: "import time\ntime.sleep(2)\nprint('second try')" };
+			await observer.submit(job);
+			await until(() => events[0]?.some((e) => e.jobId === job.id && e.state === "running") ?? false, "running");
+			runner.child.kill("SIGTERM");
+			expect(await exited(runner.child)).toBe(0);
+			runners.splice(runners.indexOf(runner), 1);
+			killedPids.push(runner.pid);
+			await expectNoBoxProcesses([runner.pid]);
+			expect(terminal(0, job.id)).toEqual([]);
+			for (let i = 0; i < RUNNERS; i++) await startRunner();
+			await until(() => both(job.id), "the released job's verdict");
+			for (const i of [0, 1]) expect(terminal(i, job.id).map((e) => e.state)).toEqual(["done"]);
+			expect(terminal(0, job.id)[0]?.result?.runs[0]?.stdout).toBe("second try\n");
+		},
+		GUARD_MS,
+	);
 
-	it("on SIGTERM past the drain time kills its boxes, exits 0, and another runner completes the job", async () => {
-		const observer = observers[0];
-		if (!observer) throw new Error("no observer");
-		const runner = await startRunner({ RUNNER_DRAIN_MS: "300" });
-		const job = { ...pythonJob(3), code: "import time\ntime.sleep(2)\nprint('second try')" };
-		await observer.submit(job);
-		await until(() => events[0]?.some((e) => e.jobId === job.id && e.state === "running") ?? false, "running");
-		runner.child.kill("SIGTERM");
-		expect(await exited(runner.child)).toBe(0);
-		runners.splice(runners.indexOf(runner), 1);
-		killedPids.push(runner.pid);
-		await expectNoBoxProcesses([runner.pid]);
-		expect(terminal(0, job.id)).toEqual([]);
-		for (let i = 0; i < RUNNERS; i++) await startRunner();
-		await until(() => both(job.id), "the released job's verdict");
-		for (const i of [0, 1]) expect(terminal(i, job.id).map((e) => e.state)).toEqual(["done"]);
-		expect(terminal(0, job.id)[0]?.result?.runs[0]?.stdout).toBe("second try\n");
-	});
-
-	it("leaves no sandbox process behind, and a SIGTERMed runner exits 0 with its boxes removed", async () => {
-		const live = [...runners];
-		for (const r of live) r.child.kill("SIGTERM");
-		const codes = await Promise.all(live.map((r) => exited(r.child)));
-		runners.length = 0;
-		expect(codes).toEqual(live.map(() => 0));
-		// No process may be left in any box of any runner, killed or stopped.
-		await expectNoBoxProcesses(everyPid);
-		// A SIGKILLed runner cannot remove its boxes; the next runner's sweep does (run it here,
-		// as the next runner would), and nothing of any runner of this test is left afterwards.
-		await sweepOrphanBoxes();
-		expect(everyPid.flatMap(boxCgroups)).toEqual([]);
-		expect(everyPid.length).toBeGreaterThan(RUNNERS);
-	});
+	it(
+		"leaves no sandbox process behind, and a SIGTERMed runner exits 0 with its boxes removed",
+		async () => {
+			const live = [...runners];
+			for (const r of live) r.child.kill("SIGTERM");
+			const codes = await Promise.all(live.map((r) => exited(r.child)));
+			runners.length = 0;
+			expect(codes).toEqual(live.map(() => 0));
+			// No process may be left in any box of any runner, killed or stopped.
+			await expectNoBoxProcesses(everyPid);
+			// A SIGKILLed runner cannot remove its boxes; the next runner's sweep does (run it here,
+			// as the next runner would), and nothing of any runner of this test is left afterwards.
+			await sweepOrphanBoxes();
+			expect(everyPid.flatMap(boxCgroups)).toEqual([]);
+			expect(everyPid.length).toBeGreaterThan(RUNNERS);
+		},
+		GUARD_MS,
+	);
 });

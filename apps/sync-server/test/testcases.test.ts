@@ -56,7 +56,7 @@ beforeAll(async () => {
 	editor = await registerUser(s.url, "teditor");
 	viewer = await registerUser(s.url, "tviewer");
 	stranger = await registerUser(s.url, "tstranger");
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	await s?.close();
@@ -184,6 +184,22 @@ describe("POST /session/{id}/run-tests", () => {
 		});
 		expect(bad.status).toBe(400);
 	}, 60_000);
+
+	it("RELIABILITY 41 and 42: a bash solution passes a test whose stdin lacks a final newline; a Java `public class Solution` runs", async () => {
+		const bashSession = await newSession("s=0\nwhile read n; do s=$((s + n)); done\necho $s\n", "bash");
+		await addTestVia(owner.token, bashSession, { name: "no final newline", stdin: "1\n2", expected: "3" });
+		const bash = await api(s.url, "POST", `/session/${bashSession}/run-tests`, { token: owner.token, body: {} });
+		expect(bash.status).toBe(200);
+		expect(bash.body.results.map((r: { status: string }) => r.status)).toEqual(["passed"]);
+
+		const java =
+			"import java.util.*;\npublic class Solution {\n  public static void main(String[] a) {\n    Scanner in = new Scanner(System.in);\n    System.out.println(in.nextInt() + in.nextInt());\n  }\n}\n";
+		const javaSession = await newSession(java, "java");
+		await addTestVia(owner.token, javaSession, { name: "sum", stdin: "20 22", expected: "42" });
+		const ran = await api(s.url, "POST", `/session/${javaSession}/run-tests`, { token: owner.token, body: {} });
+		expect(ran.status).toBe(200);
+		expect(ran.body.results.map((r: { status: string }) => r.status)).toEqual(["passed"]);
+	}, 120_000);
 });
 
 describe("hidden tests", () => {
