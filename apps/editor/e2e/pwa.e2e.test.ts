@@ -50,7 +50,8 @@ beforeAll(async () => {
 		args: [...CHROMIUM_ARGS],
 		viewport: { width: 1200, height: 800 },
 	});
-});
+	// A production build (Brotli at quality 11 included) takes minutes on a loaded machine.
+}, 600_000);
 
 afterAll(async () => {
 	await context?.close();
