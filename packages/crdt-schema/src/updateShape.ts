@@ -66,6 +66,8 @@ export function inspectUpdate(
 			decoder.readClient();
 			decoding.readVarUint(rest); // first clock
 			structs += count;
+			// A struct takes at least one byte: a claim the bytes cannot hold is garbage, not a big update.
+			if (count > update.length - rest.pos) throw new Error(`update claims ${count} structs in ${update.length} bytes`);
 			if (structs > bounds.maxStructs)
 				throw new UpdateShapeError("too-large", `update holds more than ${bounds.maxStructs} structs`);
 			for (let i = 0; i < count; i++) {

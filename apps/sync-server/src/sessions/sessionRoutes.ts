@@ -30,7 +30,6 @@ import {
 	upsertParticipant,
 } from "./sessionRepository.ts";
 
-
 const languageField = z.string().refine(isLanguageId, {
 	message: `language must be one of: ${LANGUAGES.map((l) => l.id).join(", ")}`,
 });
