@@ -261,7 +261,7 @@ describe("hidden tests", () => {
 			testId: "hidden-1",
 			name: "hidden test 1",
 			passed: false,
-			status: "wrong_answer",
+			status: "not_passed",
 			hidden: true,
 		});
 		for (const secret of [SECRET_NAME, SECRET_STDIN, SECRET_EXPECTED, hiddenId]) {

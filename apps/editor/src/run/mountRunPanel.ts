@@ -17,6 +17,8 @@ interface ExecutionResult {
 	readonly memoryKb?: number;
 	readonly language: string;
 	readonly submittedBy?: { id: string; name: string };
+	/** Output or errors were cut at the server's size bound (1 MiB each). */
+	readonly truncated?: boolean;
 }
 
 interface RunMessage {
@@ -88,7 +90,8 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 		}
 		const memory = result.memoryKb !== undefined ? ` · ${result.memoryKb} KB` : "";
 		const exit = result.exitCode !== null && result.exitCode !== 0 ? ` · exit code ${result.exitCode}` : "";
-		summary.textContent = `${statusInWords(result.status)} · ${result.executionTime} ms${memory}${exit}${who}`;
+		const cut = result.truncated ? " · output cut at 1 MiB" : "";
+		summary.textContent = `${statusInWords(result.status)} · ${result.executionTime} ms${memory}${exit}${cut}${who}`;
 		summary.dataset.status = result.status;
 		resultShownFor = id;
 		// Shown as a terminal would; the raw text stays in the API and the stored result.

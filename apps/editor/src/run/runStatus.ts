@@ -25,6 +25,8 @@ export function statusInWords(status: string): string {
 			return "Internal error in the runner";
 		case "failed":
 			return "Failed: the run did not finish";
+		case "not_passed":
+			return "Not passed (details hidden)";
 		default:
 			return status.replace(/_/g, " ");
 	}

@@ -21,6 +21,8 @@ interface TestResult {
 	readonly error?: string;
 	readonly executionTime?: number;
 	readonly diff?: string;
+	/** Output, expected, errors or diff were cut to the server's size bounds. */
+	readonly truncated?: boolean;
 }
 
 interface TestReport {
@@ -28,6 +30,8 @@ interface TestReport {
 	readonly passed: number;
 	readonly total: number;
 	readonly results: readonly TestResult[];
+	/** Says what was cut, when anything was. */
+	readonly note?: string;
 }
 
 interface TestsMessage {
@@ -194,7 +198,7 @@ export function mountTestsPanel(context: SessionPanelContext): () => void {
 	}
 
 	function showReport(report: TestReport, by?: { name: string }): void {
-		progress.textContent = `${report.passed} of ${report.total} tests passed${by ? ` · started by ${by.name}` : ""}`;
+		progress.textContent = `${report.passed} of ${report.total} tests passed${by ? ` · started by ${by.name}` : ""}${report.note ? ` · ${report.note}` : ""}`;
 		replaceChildren(
 			results,
 			...report.results.map((r) =>

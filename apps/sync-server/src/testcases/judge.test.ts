@@ -61,9 +61,30 @@ describe("redactReport", () => {
 			testId: "hidden-1",
 			name: "hidden test 1",
 			passed: false,
-			status: "wrong_answer",
+			status: "not_passed",
 			hidden: true,
 		});
 		expect(redacted.results[0]).toEqual(full.results[0]);
+	});
+
+	it("RELIABILITY 48: cuts each shown text to 64 KiB and a report to 1 MiB at a character boundary, and says so", () => {
+		const many = Array.from({ length: 20 }, (_, i) => ({
+			inputId: `c${i}`,
+			testId: `t${i}`,
+			name: `t${i}`,
+			expected: "e",
+			hidden: false,
+		}));
+		const big = "é".repeat(1024 * 1024);
+		const report = judge("t1", many, result(many.map((c) => run(c.inputId, big))));
+		const bytes = Buffer.byteLength(JSON.stringify(report));
+		expect(bytes).toBeLessThan(1.1 * 1024 * 1024);
+		expect(report.note).toMatch(/cut/);
+		expect(report.results[0]?.truncated).toBe(true);
+		expect(report.results[0]?.status).toBe("wrong_answer");
+		const shown = report.results[0]?.output ?? "";
+		expect(Buffer.byteLength(shown)).toBeLessThanOrEqual(64 * 1024);
+		expect(shown).toBe("é".repeat(shown.length));
+		expect(report.results.at(-1)?.truncated).toBe(true);
 	});
 });
