@@ -68,7 +68,12 @@ describe("hostile presence in the browser", () => {
 		// Mallory, a viewer, with the stock provider: her cursor at the start of the code.
 		const socket = new HocuspocusProviderWebsocket({ url: `${server.url.replace(/^http/, "ws")}/collab/${sessionId}` });
 		const doc = new Y.Doc();
-		const provider = new HocuspocusProvider({ websocketProvider: socket, name: sessionId, document: doc, token: mallory.token });
+		const provider = new HocuspocusProvider({
+			websocketProvider: socket,
+			name: sessionId,
+			document: doc,
+			token: mallory.token,
+		});
 		provider.attach();
 		cleanup.push(() => {
 			provider.destroy();
@@ -107,9 +112,10 @@ describe("hostile presence in the browser", () => {
 						let shift = 0;
 						let i = 0;
 						for (; i < bytes.length; i++) {
-							length |= (bytes[i] & 0x7f) << shift;
+							const byte = bytes[i] ?? 0;
+							length |= (byte & 0x7f) << shift;
 							shift += 7;
-							if ((bytes[i] & 0x80) === 0) break;
+							if ((byte & 0x80) === 0) break;
 						}
 						address = Buffer.from(bytes.subarray(i + 1, i + 1 + length)).toString("utf8");
 					}
@@ -118,7 +124,7 @@ describe("hostile presence in the browser", () => {
 				inject = (frame) => ws.send(frame);
 			});
 		});
-		await expect.poll(() => inject !== null && address !== null).toBe(true);
+		await expect.poll(() => inject !== null && address !== null, { timeout: 120_000 }).toBe(true);
 		const cursor = {
 			anchor: { type: null, tname: "code", item: null, assoc: 0 },
 			head: { type: null, tname: "code", item: null, assoc: 0 },
