@@ -103,9 +103,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
 	extensions.push(new PersistenceExtension(store));
 	extensions.push(
-		new SignallingExtension(
-			config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {},
-		),
+		new SignallingExtension(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
 	);
 	extensions.push(...(deps.extensions ?? []));
 

@@ -54,7 +54,9 @@ export class RedisSignalBus implements SignalBus {
 	}
 
 	publish(envelope: SignalEnvelope): void {
-		this.pub.publish(this.channel, JSON.stringify({ ...envelope, node: this.node })).catch((e: unknown) => this.logOutage(e));
+		this.pub
+			.publish(this.channel, JSON.stringify({ ...envelope, node: this.node }))
+			.catch((e: unknown) => this.logOutage(e));
 	}
 
 	async close(): Promise<void> {

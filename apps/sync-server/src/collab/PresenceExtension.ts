@@ -1,10 +1,4 @@
 import {
-	cleanPresenceState,
-	isPresenceName,
-	type PresenceState,
-	type PresenceUser,
-} from "@tandem/crdt-schema";
-import {
 	type beforeHandleAwarenessPayload,
 	type beforeHandleMessagePayload,
 	type Connection,
@@ -13,6 +7,7 @@ import {
 	isTransactionOrigin,
 	type onDisconnectPayload,
 } from "@hocuspocus/server";
+import { cleanPresenceState, isPresenceName, type PresenceState, type PresenceUser } from "@tandem/crdt-schema";
 import * as decoding from "lib0/decoding";
 import { TokenBucket } from "../call/TokenBucket.ts";
 import { MAX_AWARENESS_STATE_BYTES } from "./AuthExtension.ts";
