@@ -14,7 +14,8 @@ function openToOthers(dir: string): string[] {
 	const walk = (current: string) => {
 		const stat = lstatSync(current);
 		if (stat.isSymbolicLink()) return;
-		if ((stat.mode & 0o077) !== 0) found.push(`${path.relative(dir, current) || "."} ${(stat.mode & 0o777).toString(8)}`);
+		if ((stat.mode & 0o077) !== 0)
+			found.push(`${path.relative(dir, current) || "."} ${(stat.mode & 0o777).toString(8)}`);
 		if (stat.isDirectory()) for (const name of readdirSync(current)) walk(path.join(current, name));
 	};
 	walk(dir);

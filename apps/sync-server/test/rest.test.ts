@@ -58,10 +58,11 @@ describe("POST /register", () => {
 	});
 
 	it("refuses a one-character password, a common password, and accepts a 100-character one", async () => {
-		const hundred = "seventy-two zebras quietly hum jazz inside a blue kayak while the lighthouse keeper counts 9 owls".padEnd(
-			100,
-			"!",
-		);
+		const hundred =
+			"seventy-two zebras quietly hum jazz inside a blue kayak while the lighthouse keeper counts 9 owls".padEnd(
+				100,
+				"!",
+			);
 		const short = await api(base, "POST", "/register", {
 			body: { username: "shorty", email: "shorty@example.test", password: "x" },
 		});

@@ -80,7 +80,11 @@ export async function useAccountInPage(page: Page, baseUrl: string, account: Reg
 }
 
 /** Give a browser context the sign-in cookie /login would set (name from the sync-server's TOKEN_COOKIE). */
-export async function signInContext(context: BrowserContext, baseUrl: string, account: RegisteredAccount): Promise<void> {
+export async function signInContext(
+	context: BrowserContext,
+	baseUrl: string,
+	account: RegisteredAccount,
+): Promise<void> {
 	await context.addCookies([
 		{ name: "tandem_token", value: account.token, url: baseUrl, httpOnly: true, sameSite: "Lax" },
 	]);
