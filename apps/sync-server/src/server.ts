@@ -19,8 +19,8 @@ import { registerEventRoutes } from "./events/eventRoutes.ts";
 import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
-import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
 import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
+import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
 import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
@@ -151,6 +151,10 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	installErrorHandlers(app);
 	// First, so its request counter sees every route.
 	registerMetricsRoutes(app, ctx.metrics, config.metricsToken);
+	// Which node answered: for operators behind a load balancer, and its affinity test (decision 054).
+	app.addHook("onRequest", async (_request, reply) => {
+		reply.header("x-tandem-node", config.nodeId);
+	});
 	await registerSecurityHeaders(app, config.editorDist);
 	registerHostCheck(app, config.allowedHosts);
 	await app.register(fastifyCookie);
