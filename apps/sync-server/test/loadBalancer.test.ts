@@ -60,6 +60,8 @@ beforeAll(async () => {
 			TANDEM_LB_BIND: `127.0.0.1:${port}`,
 			// A dozen sockets would trip the 150 % bound on the first node a few sessions hash to.
 			TANDEM_HASH_BALANCE_FACTOR: "0",
+			// This machine's open-file hard limit is 20,000 (the shipped 100,000 needs twice that).
+			TANDEM_LB_MAXCONN: "5000",
 			SYNC_NODE_1: new URL(nodes[0]!.url).host,
 			SYNC_NODE_2: new URL(nodes[1]!.url).host,
 			SYNC_NODE_3: new URL(nodes[2]!.url).host,
