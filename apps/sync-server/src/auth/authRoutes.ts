@@ -3,6 +3,7 @@ import { z } from "zod";
 import { closeUserConnections } from "../collab/AuthExtension.ts";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
+import { claimInvitations } from "../sessions/invitations.ts";
 import type { Throttle } from "./LoginThrottle.ts";
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyDummy, verifyPassword } from "./passwords.ts";
 import { TOKEN_COOKIE } from "./requestAuth.ts";
@@ -66,6 +67,8 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ServerContext, thr
 			if (again) throw new ApiError("conflict", `That ${again} is already taken`, { cause: e });
 			throw e;
 		}
+		// Invitations sent to this email before the account existed become participation now.
+		await claimInvitations(ctx.db, user.id, user.email);
 		reply.status(201);
 		return issue(ctx, reply, user, request.protocol === "https");
 	});

@@ -8,6 +8,8 @@ export const ServerShuttingDown: CloseEvent = Object.freeze({ code: 1012, reason
 export const MalformedUpdate: CloseEvent = Object.freeze({ code: 4400, reason: "Malformed document update" });
 /** A well-formed update whose cost would stall the server (e.g. thousands of clients with missing history). */
 export const UpdateTooCostly: CloseEvent = Object.freeze({ code: 4422, reason: "Document update refused" });
+/** An editor's or viewer's update that touches the tests, which only the owner and interviewers change. */
+export const TestsLocked: CloseEvent = Object.freeze({ code: 4423, reason: "Only interviewers can change tests" });
 /** A call signal over the per-message cap (the HTTP 413 analogue). */
 export const SignalTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Call signal too large" });
 /** Call signals kept coming after a full bucket's worth of drops (the HTTP 429 analogue). */

@@ -15,6 +15,10 @@ export const users = pgTable("users", {
 	email: text("email").notNull().unique(),
 	passwordHash: text("password_hash").notNull(),
 	tokenVersion: integer("token_version").notNull().default(0),
+	/** The name a guest typed on /join (null for registered accounts, who show their username). */
+	displayName: text("display_name"),
+	/** Set for guest accounts: the one session they can reach (they cannot log in or create sessions). */
+	guestSessionId: text("guest_session_id"),
 	createdAt: stamp("created_at"),
 	updatedAt: stamp("updated_at"),
 });
@@ -27,6 +31,8 @@ export const sessions = pgTable("sessions", {
 	title: text("title").notNull().default(""),
 	code: text("code").notNull().default(""),
 	language: text("language").notNull(),
+	/** When the interview was ended (POST /end); null while open. */
+	endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
 	createdAt: stamp("created_at"),
 	updatedAt: stamp("updated_at"),
 });
@@ -77,6 +83,8 @@ export const executionResults = pgTable(
 		memoryKb: integer("memory_kb"),
 		submittedById: text("submitted_by_id"),
 		submittedByName: text("submitted_by_name"),
+		/** The stdin the run read (null for runs stored before it was kept). */
+		stdin: text("stdin"),
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("execution_results_session_id_idx").on(t.sessionId, t.createdAt)],
@@ -115,4 +123,35 @@ export const testRuns = pgTable(
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("test_runs_session_id_idx").on(t.sessionId, t.createdAt)],
+);
+
+/** Invite links (POST /session/{id}/links): whoever opens `/join/{token}` joins with `role`. */
+export const inviteLinks = pgTable(
+	"invite_links",
+	{
+		id: text("id").primaryKey(),
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		token: text("token").notNull().unique(),
+		role: text("role").notNull(),
+		createdById: text("created_by_id"),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [index("invite_links_session_id_idx").on(t.sessionId, t.createdAt)],
+);
+
+/** Invitations of emails that have no account yet; registering with the email claims them. */
+export const invitations = pgTable(
+	"invitations",
+	{
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		email: text("email").notNull(),
+		role: text("role").notNull(),
+		invitedById: text("invited_by_id"),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [primaryKey({ columns: [t.sessionId, t.email] }), index("invitations_email_idx").on(t.email)],
 );

@@ -20,13 +20,15 @@ export interface ExecutionResult {
 	readonly language: string;
 	readonly createdAt: string;
 	readonly submittedBy?: Submitter;
+	/** The stdin the run read (the request's, else the session document's). */
+	readonly stdin?: string;
 }
 
 /**
  * A single-input job's verdict as an ExecutionResult: stdout as `output`; stderr (or the
  * compiler's output when compiling failed) as `error`.
  */
-export function toExecutionResult(result: RunResult, submittedBy?: Submitter): ExecutionResult {
+export function toExecutionResult(result: RunResult, submittedBy?: Submitter, stdin?: string): ExecutionResult {
 	const run = result.runs[0];
 	const compileFailed = result.compile !== undefined && result.compile.status !== "ok";
 	const error = compileFailed ? (result.compile?.output ?? "") : (run?.stderr ?? "");
@@ -42,5 +44,6 @@ export function toExecutionResult(result: RunResult, submittedBy?: Submitter): E
 		language: result.language,
 		createdAt: result.finishedAt,
 		...(submittedBy ? { submittedBy } : {}),
+		...(stdin !== undefined ? { stdin } : {}),
 	};
 }

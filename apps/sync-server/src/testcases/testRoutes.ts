@@ -11,8 +11,9 @@ import { queueFailure, type RunAccess, requireHub } from "../runs/runRoutes.ts";
 import { checkSize, RUN_BODY_LIMIT_BYTES, resolveRunSource } from "../runs/runSource.ts";
 import { sendToSession } from "../runs/sessionBroadcast.ts";
 import type { ServerContext } from "../server.ts";
+import { canRun, isManager, type Role, runRefusal } from "../sessions/roles.ts";
 import { requireSessionRole } from "../sessions/sessionAccess.ts";
-import { findSession, type Role } from "../sessions/sessionRepository.ts";
+import { shownName } from "../sessions/sessionRepository.ts";
 import {
 	deleteHiddenTest,
 	findHiddenTest,
@@ -66,25 +67,27 @@ function checkTestSizes(body: { stdin?: string | undefined; expected?: string | 
 	if (body.expected !== undefined) checkSize("expected", body.expected, MAX_STDIN_BYTES);
 }
 
+/** Only the owner and interviewers change tests, visible or hidden (CONTRACT "Interviews"). */
 function canEdit(role: Role): void {
-	if (role === "viewer") throw new ApiError("forbidden", "Viewers cannot change tests");
+	if (!isManager(role)) throw new ApiError("forbidden", "Only the owner and interviewers can change tests");
 }
 
 function readVisible(ctx: ServerContext, sessionId: string): Promise<TestCase[]> {
 	return readSessionDocument(ctx.hocuspocus, ctx.store, sessionId, readTests);
 }
 
-/** Send a test run's progress or verdict to this node's connections; hidden details to the owner only. */
+/** Send a test run's progress or verdict to this node's connections; hidden details to the owner and interviewers only. */
 function broadcastTests(
 	hocuspocus: Hocuspocus,
 	sessionId: string,
-	ownerId: string | undefined,
 	message: Record<string, unknown>,
 	report?: TestReport,
 ): void {
 	const forOthers = JSON.stringify({ type: "tests", ...message, ...(report ? { report: redactReport(report) } : {}) });
-	const forOwner = report ? JSON.stringify({ type: "tests", ...message, report }) : forOthers;
-	sendToSession(hocuspocus, sessionId, (userId) => (userId !== undefined && userId === ownerId ? forOwner : forOthers));
+	const forManagers = report ? JSON.stringify({ type: "tests", ...message, report }) : forOthers;
+	sendToSession(hocuspocus, sessionId, (_userId, role) =>
+		role !== undefined && isManager(role) ? forManagers : forOthers,
+	);
 }
 
 /**
@@ -93,24 +96,14 @@ function broadcastTests(
  * connection so open editors see it); hidden ones in hidden_tests, shown to the owner only.
  */
 export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, access: RunAccess): void {
-	const owners = new Map<string, string>();
-	async function ownerOf(sessionId: string): Promise<string | undefined> {
-		const known = owners.get(sessionId);
-		if (known) return known;
-		const row = await findSession(ctx.db, sessionId);
-		if (row) owners.set(sessionId, row.ownerId);
-		return row?.ownerId;
-	}
-
 	access.hub?.on(TEST_JOB_PREFIX, async (event: RunEvent) => {
-		const ownerId = await ownerOf(event.sessionId);
 		const base = {
 			runId: event.jobId,
 			state: event.state,
 			...(event.submittedBy ? { by: event.submittedBy } : {}),
 		};
 		if (event.state === "progress") {
-			broadcastTests(ctx.hocuspocus, event.sessionId, ownerId, {
+			broadcastTests(ctx.hocuspocus, event.sessionId, {
 				...base,
 				completed: event.completedInputs ?? 0,
 				total: event.totalInputs ?? 0,
@@ -122,10 +115,10 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 			if (!run) return;
 			const report = judge(event.jobId, run.cases, event.result);
 			await storeTestReport(ctx.db, event.jobId, report);
-			broadcastTests(ctx.hocuspocus, event.sessionId, ownerId, base, report);
+			broadcastTests(ctx.hocuspocus, event.sessionId, base, report);
 			return;
 		}
-		broadcastTests(ctx.hocuspocus, event.sessionId, ownerId, {
+		broadcastTests(ctx.hocuspocus, event.sessionId, {
 			...base,
 			...(event.error ? { error: event.error } : {}),
 		});
@@ -135,7 +128,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const { sessionId } = parseInput(sessionParams, request.params);
 		const { role } = await requireSessionRole(ctx, request, sessionId);
 		const visible = (await readVisible(ctx, sessionId)).map(visibleView);
-		if (role !== "owner") return visible;
+		if (!isManager(role)) return visible;
 		return [...visible, ...(await listHiddenTests(ctx.db, sessionId)).map(hiddenView)];
 	});
 
@@ -144,7 +137,6 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const { role } = await requireSessionRole(ctx, request, sessionId);
 		canEdit(role);
 		const body = parseInput(testBody, request.body);
-		if (body.hidden && role !== "owner") throw new ApiError("forbidden", "Only the owner can add hidden tests");
 		checkTestSizes(body);
 		reply.status(201);
 		if (body.hidden) {
@@ -164,11 +156,8 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		checkTestSizes(body);
 		const patch = { name: body.name, stdin: body.stdin, expected: body.expected };
 		const visible = (await readVisible(ctx, sessionId)).find((t) => t.id === testId);
-		const hidden = !visible && role === "owner" ? await findHiddenTest(ctx.db, sessionId, testId) : undefined;
+		const hidden = !visible ? await findHiddenTest(ctx.db, sessionId, testId) : undefined;
 		if (!visible && !hidden) throw new ApiError("not_found", "No such test in this session");
-		if (body.hidden !== undefined && body.hidden !== Boolean(hidden) && role !== "owner") {
-			throw new ApiError("forbidden", "Only the owner can hide or reveal tests");
-		}
 		if (visible && body.hidden === true) {
 			// Hide: the test leaves the shared document for the server-only table.
 			const row = await insertHiddenTest(ctx.db, { sessionId, ...visible, ...definedOnly(patch) });
@@ -202,7 +191,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const { role } = await requireSessionRole(ctx, request, sessionId);
 		canEdit(role);
 		const removed = await changeSessionDocument(ctx.hocuspocus, sessionId, (doc) => removeTest(doc, testId));
-		const removedHidden = !removed && role === "owner" ? await deleteHiddenTest(ctx.db, sessionId, testId) : false;
+		const removedHidden = !removed ? await deleteHiddenTest(ctx.db, sessionId, testId) : false;
 		if (!removed && !removedHidden) throw new ApiError("not_found", "No such test in this session");
 		reply.status(204);
 		return null;
@@ -211,6 +200,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 	app.post("/session/:sessionId/run-tests", { bodyLimit: RUN_BODY_LIMIT_BYTES }, async (request) => {
 		const { sessionId } = parseInput(sessionParams, request.params);
 		const { user, role, session } = await requireSessionRole(ctx, request, sessionId);
+		if (!canRun(role, session.endedAt !== null)) throw new ApiError("forbidden", runRefusal(role));
 		const body = parseInput(runTestsBody, request.body);
 		const hub = requireHub(access);
 		const { language, code } = await resolveRunSource(ctx, session, body);
@@ -239,13 +229,13 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 			language,
 			code,
 			inputs: all.map(({ test }, i) => ({ id: `c${i}`, stdin: test.stdin })),
-			submittedBy: { id: user.id, name: user.username },
+			submittedBy: { id: user.id, name: shownName(user) },
 			submittedAt: new Date().toISOString(),
 		};
 		const result = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch(queueFailure);
 		const report = judge(runId, cases, result);
 		await storeTestReport(ctx.db, runId, report);
-		return role === "owner" ? report : redactReport(report);
+		return isManager(role) ? report : redactReport(report);
 	});
 }
 
