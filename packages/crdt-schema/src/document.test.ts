@@ -13,8 +13,10 @@ import {
 	readTests,
 	removeTest,
 	SCHEMA_VERSION,
+	readStdin,
 	seedDocument,
 	setLanguage,
+	setStdin,
 	updateTest,
 } from "./index.ts";
 
@@ -81,5 +83,19 @@ describe("session document", () => {
 		sync(a, b);
 		expect(readTests(a).map((t) => t.id)).toEqual(readTests(b).map((t) => t.id));
 		expect(readTests(a).filter((t) => t.id === "x")).toHaveLength(1);
+	});
+
+	it("CS7: setStdin changes only the differing middle, so a concurrent edit elsewhere survives", () => {
+		const a = new Y.Doc();
+		setStdin(a, "1 2\n3 4\n");
+		const b = new Y.Doc();
+		sync(a, b);
+		setStdin(a, "1 2\n30 4\n");
+		setStdin(b, "0 1 2\n3 4\n");
+		sync(a, b);
+		expect(readStdin(a)).toBe("0 1 2\n30 4\n");
+		expect(readStdin(b)).toBe(readStdin(a));
+		setStdin(a, "");
+		expect(readStdin(a)).toBe("");
 	});
 });
