@@ -19,7 +19,8 @@ beforeAll(async () => {
 	const dist = await buildEditor();
 	server = await startSyncServer({ editorDist: dist });
 	browser = await launchChromium();
-}, 180_000);
+	// The editor build alone takes minutes on a loaded machine.
+}, 600_000);
 
 afterAll(async () => {
 	for (const context of contexts) await context.close().catch(() => {});
