@@ -95,7 +95,7 @@ describe("two people editing one session in the browser", () => {
 		await expect.poll(() => alicePage.locator(".session-title").textContent()).toBe("Pairing <b>demo</b>");
 
 		await alicePage.getByRole("button", { name: "Share" }).click();
-		expect(await alicePage.getByLabel("Link").inputValue()).toBe(sessionUrl);
+		expect(await alicePage.getByLabel("Link", { exact: true }).inputValue()).toBe(sessionUrl);
 		await alicePage.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
 		await alicePage.getByRole("button", { name: "Copy link" }).click();
 		await expect.poll(() => alicePage.getByText("Link copied.").count()).toBe(1);

@@ -28,6 +28,8 @@ export interface ExecutionResult {
 	readonly truncated?: boolean;
 	/** With `truncated`: the limit that was reached, in bytes per stream (RELIABILITY 40). */
 	readonly outputLimitBytes?: number;
+	/** The stdin the run read (the request's, else the session document's). */
+	readonly stdin?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface ExecutionResult {
  * compiler's output when compiling failed) as `error`; each cut to MAX_RUN_FIELD_BYTES, and
  * `truncated` set when either was.
  */
-export function toExecutionResult(result: RunResult, submittedBy?: Submitter): ExecutionResult {
+export function toExecutionResult(result: RunResult, submittedBy?: Submitter, stdin?: string): ExecutionResult {
 	const run = result.runs[0];
 	const compileFailed = result.compile !== undefined && result.compile.status !== "ok";
 	const output = cutText(run?.stdout ?? "", MAX_RUN_FIELD_BYTES);
@@ -57,5 +59,6 @@ export function toExecutionResult(result: RunResult, submittedBy?: Submitter): E
 			: output.cut || error.cut
 				? { truncated: true, outputLimitBytes: MAX_RUN_FIELD_BYTES }
 				: {}),
+		...(stdin !== undefined ? { stdin } : {}),
 	};
 }
