@@ -9,6 +9,7 @@ import type { UserRow } from "./auth/users.ts";
 import { SignallingExtension } from "./call/SignallingExtension.ts";
 import { AccessWatcher } from "./collab/AccessWatcher.ts";
 import { AuthExtension } from "./collab/AuthExtension.ts";
+import { HistoryExtension } from "./collab/HistoryExtension.ts";
 import { attachCollabUpgrade } from "./collab/collabUpgrade.ts";
 import { PersistenceExtension } from "./collab/PersistenceExtension.ts";
 import { PresenceExtension } from "./collab/PresenceExtension.ts";
@@ -17,6 +18,7 @@ import type { Config } from "./config.ts";
 import { type Database, type Db, openDatabase } from "./db/database.ts";
 import { registerEventRoutes } from "./events/eventRoutes.ts";
 import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
+import { registerHistoryRoutes } from "./history/historyRoutes.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
 import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
@@ -102,6 +104,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens }), new PresenceExtension()];
 	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
 	extensions.push(new PersistenceExtension(store));
+	extensions.push(new HistoryExtension(database.db));
 	extensions.push(
 		new SignallingExtension(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
 	);
@@ -165,6 +168,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	] as const;
 	registerAuthRoutes(app, ctx, throttles[0]);
 	registerSessionRoutes(app, ctx, throttles[1], throttles[2]);
+	registerHistoryRoutes(app, ctx);
 	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 

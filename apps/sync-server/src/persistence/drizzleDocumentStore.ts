@@ -75,6 +75,27 @@ export function drizzleDocumentStore(db: Db): DocumentStore {
 				let pruned = 0;
 				const oldestKept = keep[0]?.id;
 				if (oldestKept !== undefined) {
+					// Pruned rows are folded into the history base first (SPEC CS11), so every kept point rebuilds.
+					const old = await tx
+						.select({ update: documentUpdates.update })
+						.from(documentUpdates)
+						.where(
+							and(eq(documentUpdates.sessionId, id), documentUpdates.compacted, lt(documentUpdates.id, oldestKept + 1)),
+						)
+						.orderBy(asc(documentUpdates.id));
+					const base = await tx
+						.select({ historyBase: documents.historyBase })
+						.from(documents)
+						.where(eq(documents.sessionId, id));
+					const parts = [base[0]?.historyBase, ...old.map((r) => r.update)].filter(
+						(u): u is Uint8Array => u != null && u.byteLength > 0,
+					);
+					if (parts.length > 0) {
+						await tx
+							.update(documents)
+							.set({ historyBase: Y.mergeUpdates(parts) })
+							.where(eq(documents.sessionId, id));
+					}
 					const gone = await tx
 						.delete(documentUpdates)
 						.where(

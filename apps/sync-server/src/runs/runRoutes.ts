@@ -39,6 +39,8 @@ const runBody = z.object({
 	language: z.string().max(64).optional(),
 	code: z.string().optional(),
 	stdin: z.string().optional(),
+	/** An event id of GET /session/{id}/history: run the code as it was then. */
+	at: z.string().min(1).max(256).optional(),
 });
 
 const idParams = z.object({ id: z.string().min(1).max(128) });
@@ -85,11 +87,15 @@ export function queueFailure(e: unknown, failedMessage?: string): never {
  * The session of a run, for a user already authenticated: requireSessionRole's checks and
  * answers (every role may run) in one query.
  */
-async function runnableSession(ctx: ServerContext, sessionId: string, userId: string): Promise<RunSession> {
+async function runnableSession(
+	ctx: ServerContext,
+	sessionId: string,
+	userId: string,
+): Promise<{ session: RunSession; role: string }> {
 	const found = isSessionId(sessionId) ? await findSessionAndRole(ctx.db, sessionId, userId) : undefined;
 	if (!found) throw new ApiError("not_found", "Session not found");
 	if (!found.role) throw new ApiError("forbidden", "You are not a participant of this session");
-	return found.session;
+	return { session: found.session, role: found.role };
 }
 
 /** Newest first, as listExecutionResults orders them. */
@@ -107,10 +113,10 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 	async function prepare(request: Parameters<typeof ctx.requireUser>[0]): Promise<RunJob> {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(runBody, request.body);
-		const session = await runnableSession(ctx, body.sessionId, user.id);
+		const { session, role } = await runnableSession(ctx, body.sessionId, user.id);
 		requireHub(access);
 		await access.checkRate(request, user.id, session.id);
-		const { language, code } = await resolveRunSource(ctx, session, body);
+		const { language, code } = await resolveRunSource(ctx, session, body, role);
 		const stdin = body.stdin ?? "";
 		checkSize("stdin", stdin, MAX_STDIN_BYTES);
 		return {
