@@ -18,8 +18,15 @@ export const HISTORY_ROWS_PER_SESSION = 5000;
 /** Rows folded per compaction, so one compaction's memory stays bounded. */
 const COMPACT_BATCH_ROWS = 2000;
 
+/** Options of drizzleDocumentStore. */
+export interface DocumentStoreOptions {
+	/** Log rows kept per session as history; defaults to HISTORY_ROWS_PER_SESSION (tests use fewer). */
+	readonly historyRowsPerSession?: number;
+}
+
 /** DocumentStore over drizzle: the same code for PGlite and postgres.js. */
-export function drizzleDocumentStore(db: Db): DocumentStore {
+export function drizzleDocumentStore(db: Db, options: DocumentStoreOptions = {}): DocumentStore {
+	const historyRows = options.historyRowsPerSession ?? HISTORY_ROWS_PER_SESSION;
 	const compacting = new Map<string, Promise<CompactionResult>>();
 
 	async function compact(id: string): Promise<CompactionResult> {
@@ -70,7 +77,7 @@ export function drizzleDocumentStore(db: Db): DocumentStore {
 					.from(documentUpdates)
 					.where(eq(documentUpdates.sessionId, id))
 					.orderBy(desc(documentUpdates.id))
-					.offset(HISTORY_ROWS_PER_SESSION)
+					.offset(historyRows)
 					.limit(1);
 				let pruned = 0;
 				const oldestKept = keep[0]?.id;
