@@ -1,14 +1,14 @@
 import type { ChildProcess } from "node:child_process";
 import { codeText, decodeDocument, metaMap, readCode } from "@tandem/crdt-schema";
-import { desc, eq } from "drizzle-orm";
 import { BullRunQueue } from "@tandem/run-queue";
+import { desc, eq } from "drizzle-orm";
 import { nanoid } from "nanoid";
 import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { documentUpdates } from "../src/db/schema.ts";
 import { stateAt } from "../src/history/historyRepository.ts";
 import { drizzleDocumentStore } from "../src/persistence/drizzleDocumentStore.ts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRouteGroup } from "../src/runs/runRouteGroup.ts";
 import { type CollabClient, connectClient } from "./support/collabClient.ts";
 import { startRunner, stopRunner } from "./support/runnerProcess.ts";
@@ -27,7 +27,9 @@ import {
 // Issue 15, CONTRACT "History": a real server on a private Postgres database, a real runner, real
 // collaboration clients. Rules cited: SPEC CS10 (events), CS11 (checkpoints), CS12 (authorship), CS13 (restore).
 const PREFIX = `history-test-${nanoid(8)}`;
-const DB_NAME = `tandem_history_${nanoid(10).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
+const DB_NAME = `tandem_history_${nanoid(10)
+	.toLowerCase()
+	.replace(/[^a-z0-9]/g, "x")}`;
 
 type User = Awaited<ReturnType<typeof registerUser>>;
 interface Event {
@@ -175,7 +177,10 @@ describe("CONTRACT History", () => {
 			body: { sessionId, at: seedEdit.id, code: "print(1)" },
 		});
 		expect(both.status).toBe(400);
-		const unknown = await api(s.url, "POST", "/execute-code", { token: owner.token, body: { sessionId, at: "run-nope" } });
+		const unknown = await api(s.url, "POST", "/execute-code", {
+			token: owner.token,
+			body: { sessionId, at: "run-nope" },
+		});
 		expect(unknown.status).toBe(404);
 		await eventually(async () => {
 			const all = await events();
@@ -253,7 +258,10 @@ describe("bounded history", () => {
 		}
 		const result = await store.compactDocument(id);
 		expect(result.pruned).toBe(4);
-		const kept = await db.select({ id: documentUpdates.id }).from(documentUpdates).where(eq(documentUpdates.sessionId, id));
+		const kept = await db
+			.select({ id: documentUpdates.id })
+			.from(documentUpdates)
+			.where(eq(documentUpdates.sessionId, id));
 		expect(kept).toHaveLength(3);
 		for (const { id: row } of kept) {
 			expect((await stateAt(db, id, `edit-${row}`)).code).toBe(expected.get(row));

@@ -62,7 +62,12 @@ export async function recordClients(db: Writer, sessionId: string, userId: strin
 }
 
 /** The seed state of a new session is the owner's text (SPEC CS12). */
-export async function recordSeedClients(db: Writer, sessionId: string, ownerId: string, state: Uint8Array): Promise<void> {
+export async function recordSeedClients(
+	db: Writer,
+	sessionId: string,
+	ownerId: string,
+	state: Uint8Array,
+): Promise<void> {
 	await recordClients(db, sessionId, ownerId, clientsOfUpdate(state));
 }
 
@@ -76,7 +81,15 @@ export async function clientOwners(db: Db, sessionId: string): Promise<Map<numbe
 }
 
 /** Order of kinds at the same instant: the checkpoint first, so a run "sees" the edit stored with it. */
-const KIND_ORDER: Record<HistoryKind, number> = { edit: 0, language: 1, restore: 2, join: 3, leave: 4, run: 5, tests: 6 };
+const KIND_ORDER: Record<HistoryKind, number> = {
+	edit: 0,
+	language: 1,
+	restore: 2,
+	join: 3,
+	leave: 4,
+	run: 5,
+	tests: 6,
+};
 
 /**
  * Every event of a session in time order (SPEC CS10): edit checkpoints (log rows, with the user

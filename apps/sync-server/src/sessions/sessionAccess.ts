@@ -48,6 +48,7 @@ export async function requireReviewer(
 	if (!session) throw new ApiError("not_found", "Session not found");
 	const role = await roleOf(ctx.db, sessionId, user.id);
 	if (!role) throw new ApiError("forbidden", "You are not a participant of this session");
-	if (!isReviewer(role)) throw new ApiError("forbidden", "Only the owner and interviewers may see the session's history");
+	if (!isReviewer(role))
+		throw new ApiError("forbidden", "Only the owner and interviewers may see the session's history");
 	return { user, role, session };
 }
