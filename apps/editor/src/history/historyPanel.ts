@@ -171,12 +171,11 @@ export function mountHistory(host: HTMLElement, sessionId: string): () => void {
 	const colourAuthors = async () => {
 		if (!authorship.checked) return show();
 		try {
-			const [{ ranges }, point] = await Promise.all([
-				api<{ ranges: AuthorshipRange[] }>("GET", `${base}/authorship`),
-				api<{ code: string }>("GET", base).catch(() => null),
-			]);
-			const latest = events[events.length - 1];
-			const text = point?.code ?? (latest ? (await pointOf(latest.id)).code : "");
+			const { ranges, code: text } = await api<{ ranges: AuthorshipRange[]; code: string }>(
+				"GET",
+				`${base}/authorship`,
+			);
+			if (closed || !authorship.checked) return;
 			const colours = new Map<string | null, string>();
 			code.replaceChildren(
 				...ranges.map((r) => {

@@ -1,4 +1,4 @@
-import { codeText, readLanguage, setLanguage } from "@tandem/crdt-schema";
+import { codeText, readCode, readLanguage, setLanguage } from "@tandem/crdt-schema";
 import type { FastifyInstance } from "fastify";
 import * as Y from "yjs";
 import { z } from "zod";
@@ -77,7 +77,10 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: ServerContext):
 		const { sessionId } = parseInput(sessionParams, request.params);
 		await requireReviewer(ctx, request, sessionId);
 		const owners = await clientOwners(ctx.db, sessionId);
-		const ranges = await readSessionDocument(ctx.hocuspocus, ctx.store, sessionId, (doc) => authorshipOf(doc, owners));
-		return { ranges };
+		// The code the ranges index, read from the same document so the two always agree.
+		return readSessionDocument(ctx.hocuspocus, ctx.store, sessionId, (doc) => ({
+			ranges: authorshipOf(doc, owners),
+			code: readCode(doc),
+		}));
 	});
 }
