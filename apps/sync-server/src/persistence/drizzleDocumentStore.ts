@@ -2,7 +2,7 @@ import { dropForeignRoots, readCode, readLanguage, readTitle } from "@tandem/crd
 import { and, asc, desc, eq, inArray, lt, not } from "drizzle-orm";
 import * as Y from "yjs";
 import type { Db } from "../db/database.ts";
-import { documents, documentUpdates, sessions } from "../db/schema.ts";
+import { documents, documentUpdates, sessionEvents, sessions } from "../db/schema.ts";
 import { type CompactionResult, type DocumentStore, type DocumentSummary, PersistenceError } from "./DocumentStore.ts";
 
 /**
@@ -15,6 +15,12 @@ export const COMPACT_ON_LOAD_ROWS = 200;
  * PERSIST_DEBOUNCE_MS) about 3 hours of activity. Older ones are deleted at compaction.
  */
 export const HISTORY_ROWS_PER_SESSION = 5000;
+/**
+ * History events (joins, leaves, language switches, restores: SPEC CS10) kept per session; older
+ * ones are deleted at compaction. A one-hour interview records a few dozen; the bound only stops a
+ * reconnect storm from growing the table without end.
+ */
+export const HISTORY_EVENTS_PER_SESSION = 5000;
 /** Rows folded per compaction, so one compaction's memory stays bounded. */
 const COMPACT_BATCH_ROWS = 2000;
 
@@ -110,6 +116,19 @@ export function drizzleDocumentStore(db: Db, options: DocumentStoreOptions = {})
 						)
 						.returning({ id: documentUpdates.id });
 					pruned = gone.length;
+				}
+				const lastEvent = await tx
+					.select({ id: sessionEvents.id })
+					.from(sessionEvents)
+					.where(eq(sessionEvents.sessionId, id))
+					.orderBy(desc(sessionEvents.id))
+					.offset(HISTORY_EVENTS_PER_SESSION)
+					.limit(1);
+				const oldestEvent = lastEvent[0]?.id;
+				if (oldestEvent !== undefined) {
+					await tx
+						.delete(sessionEvents)
+						.where(and(eq(sessionEvents.sessionId, id), lt(sessionEvents.id, oldestEvent + 1)));
 				}
 				return { merged: pending.length, pruned };
 			});
