@@ -10,6 +10,7 @@ import { SignallingExtension } from "./call/SignallingExtension.ts";
 import { AccessWatcher } from "./collab/AccessWatcher.ts";
 import { AuthExtension } from "./collab/AuthExtension.ts";
 import { attachCollabUpgrade } from "./collab/collabUpgrade.ts";
+import { HistoryExtension } from "./collab/HistoryExtension.ts";
 import { PersistenceExtension } from "./collab/PersistenceExtension.ts";
 import { PresenceExtension } from "./collab/PresenceExtension.ts";
 import { RedisSync, redisSyncConfig } from "./collab/RedisSync.ts";
@@ -18,6 +19,7 @@ import type { Config } from "./config.ts";
 import { type Database, type Db, openDatabase } from "./db/database.ts";
 import { registerEventRoutes } from "./events/eventRoutes.ts";
 import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
+import { registerHistoryRoutes } from "./history/historyRoutes.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
 import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
@@ -108,6 +110,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	];
 	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
 	extensions.push(new PersistenceExtension(store));
+	extensions.push(new HistoryExtension(database.db));
 	extensions.push(
 		new SignallingExtension(config.redisUrl ? { redis: { url: config.redisUrl, prefix: config.redisPrefix } } : {}),
 	);
@@ -176,6 +179,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	registerAuthRoutes(app, ctx, throttles[0]);
 	registerSessionRoutes(app, ctx, throttles[1], throttles[2]);
 	registerInterviewRoutes(app, ctx, throttles[1]);
+	registerHistoryRoutes(app, ctx);
 	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 

@@ -84,6 +84,12 @@ export async function renderSessionPage(
 		run: h("section", { class: "slot run-slot", "data-slot": "run", "aria-label": "Run" }),
 		tests: h("section", { class: "slot tests-slot", "data-slot": "tests", "aria-label": "Tests" }),
 		call: h("section", { class: "slot call-slot", "data-slot": "call", "aria-label": "Call" }),
+		history: h("section", {
+			class: "slot history-slot",
+			"data-slot": "history",
+			"aria-label": "History",
+			hidden: true,
+		}),
 	};
 
 	replaceChildren(
@@ -121,6 +127,7 @@ export async function renderSessionPage(
 				),
 				slots.run,
 				slots.tests,
+				slots.history,
 			),
 		),
 	);

@@ -3,6 +3,7 @@ import type { OpenSession } from "../collab/openSession.ts";
 import type { CodeEditor } from "../editor/createEditor.ts";
 import { mountRunPanel } from "../run/mountRunPanel.ts";
 import { mountTestsPanel } from "../tests/mountTestsPanel.ts";
+import { h, replaceChildren } from "./dom.ts";
 
 /** Containers on the session page that feature panels render into. */
 export interface SessionSlots {
@@ -12,6 +13,8 @@ export interface SessionSlots {
 	readonly tests: HTMLElement;
 	/** Audio/video call strip (src/call/). */
 	readonly call: HTMLElement;
+	/** The History tab (src/history/): owner and interviewers only. */
+	readonly history: HTMLElement;
 }
 
 export type SessionRole = "owner" | "interviewer" | "editor" | "viewer";
@@ -47,5 +50,34 @@ function callPanel(context: SessionPanelContext): () => void {
 	return () => call.destroy();
 }
 
+/** Roles that see the History tab (the server answers 403 to anyone else: CONTRACT "History"). */
+const HISTORY_ROLES: readonly string[] = ["owner", "interviewer"];
+
+/**
+ * The History tab: a toggle button; its code (src/history/) loads on first open, so the page
+ * does not pay for it until someone reviews.
+ */
+function historyPanel(context: SessionPanelContext): (() => void) | undefined {
+	if (!context.role || !HISTORY_ROLES.includes(context.role)) return undefined;
+	const body = h("div", { id: "history-body", hidden: true });
+	const toggle = h("button", { type: "button", "aria-expanded": "false", "aria-controls": "history-body" }, "History");
+	let cleanup: (() => void) | undefined;
+	toggle.addEventListener("click", async () => {
+		const open = body.hidden;
+		body.hidden = !open;
+		toggle.setAttribute("aria-expanded", String(open));
+		if (open && !cleanup) {
+			const { mountHistory } = await import("../history/historyPanel.ts");
+			cleanup = mountHistory(body, context.sessionId);
+		} else if (!open) {
+			cleanup?.();
+			cleanup = undefined;
+		}
+	});
+	replaceChildren(context.slots.history, h("h2", null, toggle), body);
+	context.slots.history.hidden = false;
+	return () => cleanup?.();
+}
+
 /** The panels of the session page, in mount order. Add a feature's panel here. */
-export const SESSION_PANELS: readonly SessionPanel[] = [mountRunPanel, mountTestsPanel, callPanel];
+export const SESSION_PANELS: readonly SessionPanel[] = [mountRunPanel, mountTestsPanel, callPanel, historyPanel];

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+	bigint,
 	bigserial,
 	boolean,
 	customType,
@@ -96,6 +97,11 @@ export const documents = pgTable("documents", {
 		.primaryKey()
 		.references(() => sessions.id, { onDelete: "cascade" }),
 	state: bytea("state").notNull(),
+	/**
+	 * Log rows pruned from `document_updates` merged into one Yjs update (migration 0007, SPEC CS11):
+	 * the state at any kept log row is this base plus the rows up to it. Null: nothing pruned yet.
+	 */
+	historyBase: bytea("history_base"),
 	updatedAt: stamp("updated_at"),
 });
 
@@ -200,4 +206,38 @@ export const inviteLinks = pgTable(
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("invite_links_session_id_idx").on(t.sessionId, t.createdAt)],
+);
+
+/**
+ * A session's history events besides edits (decision 055, SPEC CS10): `language`, `join`, `leave`,
+ * `restore`. Runs and test runs are read from execution_results and test_runs. `data` is `json`
+ * (not jsonb, decision 042): strings in it may hold U+0000.
+ */
+export const sessionEvents = pgTable(
+	"session_events",
+	{
+		id: bigserial("id", { mode: "number" }).primaryKey(),
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		kind: text("kind").notNull(),
+		userId: text("user_id"),
+		data: json("data").notNull().default({}),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [index("session_events_session_id_idx").on(t.sessionId, t.createdAt)],
+);
+
+/** Which user a Yjs client id (one editor tab's CRDT identity) belongs to in a session: authorship (SPEC CS12). */
+export const sessionClients = pgTable(
+	"session_clients",
+	{
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		clientId: bigint("client_id", { mode: "number" }).notNull(),
+		userId: text("user_id").notNull(),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [primaryKey({ columns: [t.sessionId, t.clientId] })],
 );

@@ -2,7 +2,7 @@ import { dropForeignRoots, readCode, readLanguage, readTitle } from "@tandem/crd
 import { and, asc, desc, eq, inArray, lt, not } from "drizzle-orm";
 import * as Y from "yjs";
 import type { Db } from "../db/database.ts";
-import { documents, documentUpdates, sessions } from "../db/schema.ts";
+import { documents, documentUpdates, sessionEvents, sessions } from "../db/schema.ts";
 import { type CompactionResult, type DocumentStore, type DocumentSummary, PersistenceError } from "./DocumentStore.ts";
 
 /**
@@ -15,11 +15,24 @@ export const COMPACT_ON_LOAD_ROWS = 200;
  * PERSIST_DEBOUNCE_MS) about 3 hours of activity. Older ones are deleted at compaction.
  */
 export const HISTORY_ROWS_PER_SESSION = 5000;
+/**
+ * History events (joins, leaves, language switches, restores: SPEC CS10) kept per session; older
+ * ones are deleted at compaction. A one-hour interview records a few dozen; the bound only stops a
+ * reconnect storm from growing the table without end.
+ */
+export const HISTORY_EVENTS_PER_SESSION = 5000;
 /** Rows folded per compaction, so one compaction's memory stays bounded. */
 const COMPACT_BATCH_ROWS = 2000;
 
+/** Options of drizzleDocumentStore. */
+export interface DocumentStoreOptions {
+	/** Log rows kept per session as history; defaults to HISTORY_ROWS_PER_SESSION (tests use fewer). */
+	readonly historyRowsPerSession?: number;
+}
+
 /** DocumentStore over drizzle: the same code for PGlite and postgres.js. */
-export function drizzleDocumentStore(db: Db): DocumentStore {
+export function drizzleDocumentStore(db: Db, options: DocumentStoreOptions = {}): DocumentStore {
+	const historyRows = options.historyRowsPerSession ?? HISTORY_ROWS_PER_SESSION;
 	const compacting = new Map<string, Promise<CompactionResult>>();
 
 	async function compact(id: string): Promise<CompactionResult> {
@@ -70,11 +83,32 @@ export function drizzleDocumentStore(db: Db): DocumentStore {
 					.from(documentUpdates)
 					.where(eq(documentUpdates.sessionId, id))
 					.orderBy(desc(documentUpdates.id))
-					.offset(HISTORY_ROWS_PER_SESSION)
+					.offset(historyRows)
 					.limit(1);
 				let pruned = 0;
 				const oldestKept = keep[0]?.id;
 				if (oldestKept !== undefined) {
+					// Pruned rows are folded into the history base first (SPEC CS11), so every kept point rebuilds.
+					const old = await tx
+						.select({ update: documentUpdates.update })
+						.from(documentUpdates)
+						.where(
+							and(eq(documentUpdates.sessionId, id), documentUpdates.compacted, lt(documentUpdates.id, oldestKept + 1)),
+						)
+						.orderBy(asc(documentUpdates.id));
+					const base = await tx
+						.select({ historyBase: documents.historyBase })
+						.from(documents)
+						.where(eq(documents.sessionId, id));
+					const parts = [base[0]?.historyBase, ...old.map((r) => r.update)].filter(
+						(u): u is Uint8Array => u != null && u.byteLength > 0,
+					);
+					if (parts.length > 0) {
+						await tx
+							.update(documents)
+							.set({ historyBase: Y.mergeUpdates(parts) })
+							.where(eq(documents.sessionId, id));
+					}
 					const gone = await tx
 						.delete(documentUpdates)
 						.where(
@@ -82,6 +116,19 @@ export function drizzleDocumentStore(db: Db): DocumentStore {
 						)
 						.returning({ id: documentUpdates.id });
 					pruned = gone.length;
+				}
+				const lastEvent = await tx
+					.select({ id: sessionEvents.id })
+					.from(sessionEvents)
+					.where(eq(sessionEvents.sessionId, id))
+					.orderBy(desc(sessionEvents.id))
+					.offset(HISTORY_EVENTS_PER_SESSION)
+					.limit(1);
+				const oldestEvent = lastEvent[0]?.id;
+				if (oldestEvent !== undefined) {
+					await tx
+						.delete(sessionEvents)
+						.where(and(eq(sessionEvents.sessionId, id), lt(sessionEvents.id, oldestEvent + 1)));
 				}
 				return { merged: pending.length, pruned };
 			});

@@ -41,6 +41,8 @@ const runBody = z.object({
 	language: z.string().max(64).optional(),
 	code: z.string().optional(),
 	stdin: z.string().optional(),
+	/** An event id of GET /session/{id}/history: run the code as it was then. */
+	at: z.string().min(1).max(256).optional(),
 });
 
 const idParams = z.object({ id: z.string().min(1).max(128) });
@@ -87,12 +89,16 @@ export function queueFailure(e: unknown, failedMessage?: string): never {
  * The session of a run, for a user already authenticated: requireSessionRole's checks and
  * answers in one query. Viewers never run, editors not while the interview is ended (403).
  */
-async function runnableSession(ctx: ServerContext, sessionId: string, userId: string): Promise<RunSession> {
+async function runnableSession(
+	ctx: ServerContext,
+	sessionId: string,
+	userId: string,
+): Promise<{ session: RunSession; role: string }> {
 	const found = isSessionId(sessionId) ? await findSessionAndRole(ctx.db, sessionId, userId) : undefined;
 	if (!found) throw new ApiError("not_found", "Session not found");
 	if (!found.role) throw new ApiError("forbidden", "You are not a participant of this session");
 	if (!canRun(found.role, found.session.endedAt !== null)) throw new ApiError("forbidden", runRefusal(found.role));
-	return found.session;
+	return { session: found.session, role: found.role };
 }
 
 /** Newest first, as listExecutionResults orders them. */
@@ -110,10 +116,10 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 	async function prepare(request: Parameters<typeof ctx.requireUser>[0]): Promise<RunJob> {
 		const user = await ctx.requireUser(request);
 		const body = parseInput(runBody, request.body);
-		const session = await runnableSession(ctx, body.sessionId, user.id);
+		const { session, role } = await runnableSession(ctx, body.sessionId, user.id);
 		requireHub(access);
 		await access.checkRate(request, user.id, session.id);
-		const { language, code, stdin } = await resolveRunSource(ctx, session, body);
+		const { language, code, stdin } = await resolveRunSource(ctx, session, body, role);
 		checkSize("stdin", stdin, MAX_STDIN_BYTES);
 		const job: RunJob = {
 			id: `${RUN_JOB_PREFIX}${nanoid(24)}`,

@@ -1,8 +1,10 @@
 import { isLanguageId, LANGUAGES, readStdin } from "@tandem/crdt-schema";
 import { MAX_CODE_BYTES, MAX_STDIN_BYTES } from "@tandem/run-queue";
 import { viewSessionDocument } from "../collab/documents.ts";
+import { stateAt } from "../history/historyRepository.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
+import { isReviewer } from "../sessions/sessionAccess.ts";
 import type { SessionRow } from "../sessions/sessionRepository.ts";
 
 /**
@@ -11,12 +13,34 @@ import type { SessionRow } from "../sessions/sessionRepository.ts";
  */
 export const RUN_BODY_LIMIT_BYTES = 2 * (MAX_CODE_BYTES + MAX_STDIN_BYTES) + 64 * 1024;
 
-/** The code, language and stdin to run: the request's, else the session document's current ones. */
+/**
+ * The code, language and stdin to run: the request's, else (with `at`, an event id of GET
+ * /session/{id}/history) the document as it was at that event, else the document's current ones.
+ * `at` is for the owner and interviewers only (403 for `role` otherwise), and excludes `code`.
+ */
 export async function resolveRunSource(
 	ctx: ServerContext,
 	session: Pick<SessionRow, "id" | "language" | "code">,
-	body: { language?: string | undefined; code?: string | undefined; stdin?: string | undefined },
+	body: {
+		language?: string | undefined;
+		code?: string | undefined;
+		stdin?: string | undefined;
+		at?: string | undefined;
+	},
+	role?: string | null,
 ): Promise<{ language: string; code: string; stdin: string }> {
+	if (body.at !== undefined) {
+		if (body.code !== undefined) throw new ApiError("invalid_input", "Give either code or at, not both");
+		if (!isReviewer(role)) {
+			throw new ApiError("forbidden", "Only the owner and interviewers may run an earlier version (at)");
+		}
+		const point = await stateAt(ctx.db, session.id, body.at);
+		return resolveRunSource(ctx, session, {
+			language: body.language ?? point.language,
+			code: point.code,
+			stdin: body.stdin,
+		});
+	}
 	if (body.language !== undefined && !isLanguageId(body.language)) {
 		throw new ApiError(
 			"invalid_input",

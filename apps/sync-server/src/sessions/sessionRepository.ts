@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { documents, participants, sessions, users } from "../db/schema.ts";
+import { documents, documentUpdates, participants, sessions, users } from "../db/schema.ts";
+import { recordSeedClients } from "../history/historyRepository.ts";
 import { isRole, type Role } from "./roles.ts";
 
 export type { Role } from "./roles.ts";
@@ -74,7 +75,12 @@ export async function insertSession(
 		await tx
 			.insert(participants)
 			.values({ sessionId: row.id, userId: values.ownerId, role: "owner", joinedAt: row.createdAt });
-		if (values.state) await tx.insert(documents).values({ sessionId: row.id, state: values.state });
+		if (values.state) {
+			await tx.insert(documents).values({ sessionId: row.id, state: values.state });
+			// The seed is the history's first checkpoint (SPEC CS11): already in the snapshot, so compacted.
+			await tx.insert(documentUpdates).values({ sessionId: row.id, update: values.state, compacted: true });
+			await recordSeedClients(tx, row.id, values.ownerId, values.state);
+		}
 		return row;
 	});
 }

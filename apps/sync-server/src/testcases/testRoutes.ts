@@ -57,7 +57,12 @@ const patchBody = z.object({
 	/** New position among the tests of the same kind (visible or hidden). */
 	index: z.number().int().min(0).optional(),
 });
-const runTestsBody = z.object({ language: z.string().max(64).optional(), code: z.string().optional() });
+const runTestsBody = z.object({
+	language: z.string().max(64).optional(),
+	code: z.string().optional(),
+	/** An event id of GET /session/{id}/history: test the code as it was then. */
+	at: z.string().min(1).max(256).optional(),
+});
 
 /** A test as REST shows it. */
 export interface TestView {
@@ -303,7 +308,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 		const body = parseInput(runTestsBody, request.body);
 		const hub = requireHub(access);
 		await access.checkRate(request, user.id, sessionId);
-		const { language, code } = await resolveRunSource(ctx, session, body);
+		const { language, code } = await resolveRunSource(ctx, session, body, role);
 		const visible = await readVisible(ctx, sessionId);
 		const hidden = await listHiddenTests(ctx.db, sessionId);
 		const all = [
