@@ -91,7 +91,7 @@ afterAll(async () => {
 	for (const c of clients) c.destroy();
 	haproxy?.kill("SIGKILL");
 	await cluster?.destroy();
-}, 60_000);
+}, 240_000);
 
 describe("HAProxy in front of three sync nodes (deploy/haproxy/haproxy.cfg)", () => {
 	it("sends every socket of one session to one node, and a node's loss moves only its sessions", async () => {

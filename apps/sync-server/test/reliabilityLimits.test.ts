@@ -68,7 +68,7 @@ beforeAll(async () => {
 	await admin.unsafe(`CREATE DATABASE "${dbName}"`);
 	s = await startTestServer({ DATABASE_URL: databaseUrl(dbName) }, { routes: [runRouteGroup({ queue })] });
 	owner = await registerUser(s.url, "limits");
-}, 60_000);
+}, 240_000);
 afterAll(async () => {
 	for (const c of clients) c.destroy();
 	await s?.close();

@@ -56,7 +56,7 @@ beforeAll(async () => {
 		body: { sessionId, userId: editor.user.id, role: "editor" },
 	});
 	expect(asEditor.status).toBe(201);
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	await s?.close();
