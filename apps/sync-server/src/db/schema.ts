@@ -47,6 +47,8 @@ export const sessions = pgTable("sessions", {
 	title: storedText("title").notNull().default(""),
 	code: storedText("code").notNull().default(""),
 	language: text("language").notNull(),
+	/** Markdown shown to everyone in the session (from a question; migration 0008). */
+	description: storedText("description").notNull().default(""),
 	createdAt: stamp("created_at"),
 	updatedAt: stamp("updated_at"),
 });
@@ -176,4 +178,47 @@ export const testRuns = pgTable(
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("test_runs_session_id_idx").on(t.sessionId, t.createdAt)],
+);
+
+/**
+ * Private notes of a session's owner and interviewers (decision 058): one shared text per session,
+ * server only. It never enters the document, and only owner/interviewer connections hear of changes.
+ */
+export const sessionNotes = pgTable("session_notes", {
+	sessionId: text("session_id")
+		.primaryKey()
+		.references(() => sessions.id, { onDelete: "cascade" }),
+	text: storedText("text").notNull(),
+	updatedById: text("updated_by_id"),
+	updatedAt: stamp("updated_at"),
+});
+
+/** One test of a question: visible ones seed the document's tests, hidden ones hidden_tests. */
+export interface QuestionTest {
+	readonly name: string;
+	readonly stdin: string;
+	readonly expected: string;
+	readonly hidden: boolean;
+}
+
+/**
+ * A reusable pad in its owner's library (decision 058). `tests` is `json`, not `jsonb`: jsonb refuses
+ * the escape \u0000 that test text may hold (decision 042).
+ */
+export const questions = pgTable(
+	"questions",
+	{
+		id: text("id").primaryKey(),
+		ownerId: text("owner_id")
+			.notNull()
+			.references(() => users.id, { onDelete: "cascade" }),
+		title: storedText("title").notNull(),
+		language: text("language").notNull(),
+		code: storedText("code").notNull(),
+		description: storedText("description").notNull(),
+		tests: json("tests").$type<QuestionTest[]>().notNull(),
+		createdAt: stamp("created_at"),
+		updatedAt: stamp("updated_at"),
+	},
+	(t) => [index("questions_owner_id_idx").on(t.ownerId, t.updatedAt, t.id)],
 );

@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { documents, participants, sessions, users } from "../db/schema.ts";
+import { documents, hiddenTests, participants, sessions, users } from "../db/schema.ts";
 
 /** A participant's role in a session. */
 export type Role = "owner" | "editor" | "viewer";
@@ -28,10 +28,22 @@ export async function roleOf(db: Db, sessionId: string, userId: string): Promise
 	return (rows[0]?.role as Role | undefined) ?? null;
 }
 
-/** Create the session row, its owner participant and (when seeded) the initial document state, atomically. */
+/**
+ * Create the session row, its owner participant, (when seeded) the initial document state and (from a
+ * question) its description and hidden tests, atomically.
+ */
 export async function insertSession(
 	db: Db,
-	values: { id: string; ownerId: string; title: string; code: string; language: string; state: Uint8Array | null },
+	values: {
+		id: string;
+		ownerId: string;
+		title: string;
+		code: string;
+		language: string;
+		state: Uint8Array | null;
+		description?: string;
+		hiddenTests?: readonly { id: string; name: string; stdin: string; expected: string }[];
+	},
 ): Promise<SessionRow> {
 	return db.transaction(async (tx) => {
 		const [row] = await tx
@@ -42,6 +54,7 @@ export async function insertSession(
 				title: values.title,
 				code: values.code,
 				language: values.language,
+				description: values.description ?? "",
 			})
 			.returning();
 		if (!row) throw new Error("insert returned no row");
@@ -49,6 +62,10 @@ export async function insertSession(
 			.insert(participants)
 			.values({ sessionId: row.id, userId: values.ownerId, role: "owner", joinedAt: row.createdAt });
 		if (values.state) await tx.insert(documents).values({ sessionId: row.id, state: values.state });
+		const hidden = values.hiddenTests ?? [];
+		if (hidden.length > 0) {
+			await tx.insert(hiddenTests).values(hidden.map((t, position) => ({ ...t, sessionId: row.id, position })));
+		}
 		return row;
 	});
 }
