@@ -76,6 +76,19 @@ export async function renderSessionPage(
 		tests: h("section", { class: "slot tests-slot", "data-slot": "tests", "aria-label": "Tests" }),
 		call: h("section", { class: "slot call-slot", "data-slot": "call", "aria-label": "Call" }),
 	};
+	// Interviewer tools (decision 058): the description for everyone, private notes for the owner and interviewers.
+	const descriptionSlot = h("section", {
+		class: "slot description-slot",
+		"data-slot": "description",
+		"aria-label": "Description",
+		hidden: true,
+	});
+	const notesSlot = h("section", {
+		class: "slot notes-slot",
+		"data-slot": "notes",
+		"aria-label": "Notes",
+		hidden: true,
+	});
 
 	replaceChildren(
 		root,
@@ -103,6 +116,8 @@ export async function renderSessionPage(
 					h("section", { class: "people", "aria-label": "People" }, h("h2", null, "People"), presence?.element),
 					slots.call,
 				),
+				descriptionSlot,
+				notesSlot,
 				slots.run,
 				slots.tests,
 			),
@@ -202,6 +217,20 @@ export async function renderSessionPage(
 		whenIdle(() => mountExtras().catch((e: unknown) => console.error("session panels failed to load", e)), 1000);
 	};
 
+	// Loaded only for those who use them, so the page's first load stays small.
+	const mountInterviewTools = async (answer: SessionView) => {
+		if (answer.description) {
+			const { mountDescription } = await import("../interview/descriptionPanel.ts");
+			if (!closed) mountDescription(descriptionSlot, answer.description);
+		}
+		const rawRole =
+			answer.ownerId === auth.user.id ? "owner" : answer.participants.find((p) => p.userId === auth.user.id)?.role;
+		if (rawRole === "owner" || rawRole === "interviewer") {
+			const { mountNotesPanel } = await import("../interview/notesPanel.ts");
+			if (!closed) cleanups.push(mountNotesPanel(notesSlot, sessionId, provider));
+		}
+	};
+
 	start.view.then(
 		(answer) => {
 			if (closed) return;
@@ -210,6 +239,7 @@ export async function renderSessionPage(
 			saveSessionRole(auth.user.id, sessionId, role);
 			onMeta();
 			roleSettled();
+			mountInterviewTools(answer).catch((e: unknown) => console.error("interviewer tools failed to load", e));
 		},
 		(e: unknown) => {
 			if (closed) return;
