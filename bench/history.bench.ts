@@ -1,6 +1,6 @@
 // Issue 15 "Numbers": the storage of a one-hour two-person session replayed from the editing trace
 // (bytes per minute), and the time to rebuild any point of it beside loading the current document.
-// History is the update log (decision 055, SPEC CS11): one row per store, rebuilt as base + rows.
+// History is the update log (decision 055, SPEC CS12): one row per store, rebuilt as base + rows.
 // This replays the log in memory with the server's own merge (no database round trips), so the
 // times are the CPU part of GET /session/{id}/history/{eventId}; the row count and bytes are exact.
 import { codeText, readCode } from "@tandem/crdt-schema";

@@ -26,6 +26,8 @@ import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
 import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
 import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
+import { registerNotesRoutes } from "./interview/notesRoutes.ts";
+import { registerQuestionRoutes } from "./interview/questionRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
 import { drizzleDocumentStore } from "./persistence/drizzleDocumentStore.ts";
 import { registerInterviewRoutes } from "./sessions/interviewRoutes.ts";
@@ -180,6 +182,8 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	registerSessionRoutes(app, ctx, throttles[1], throttles[2]);
 	registerInterviewRoutes(app, ctx, throttles[1]);
 	registerHistoryRoutes(app, ctx);
+	registerNotesRoutes(app, ctx);
+	registerQuestionRoutes(app, ctx);
 	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 

@@ -25,7 +25,7 @@ import {
 } from "./support/testServer.ts";
 
 // Issue 15, CONTRACT "History": a real server on a private Postgres database, a real runner, real
-// collaboration clients. Rules cited: SPEC CS10 (events), CS11 (checkpoints), CS12 (authorship), CS13 (restore).
+// collaboration clients. Rules cited: SPEC CS11 (events), CS12 (checkpoints), CS13 (authorship), CS14 (restore).
 const PREFIX = `history-test-${nanoid(8)}`;
 const DB_NAME = `tandem_history_${nanoid(10)
 	.toLowerCase()
@@ -100,7 +100,7 @@ describe("CONTRACT History", () => {
 	let seedEdit: Event;
 	let v2Edit: Event;
 
-	it("SPEC CS10, CS11: the seed is the first edit checkpoint; a join, typed edits and a language switch follow in time order", async () => {
+	it("SPEC CS11, CS12: the seed is the first edit checkpoint; a join, typed edits and a language switch follow in time order", async () => {
 		typist = await connectClient(s.wsUrl, sessionId, editor.token);
 		const doc = typist.doc;
 		const text = codeText(doc);
@@ -128,7 +128,7 @@ describe("CONTRACT History", () => {
 		for (const e of all) expect(typeof e.id).toBe("string");
 	}, 120_000);
 
-	it("SPEC CS11: GET /history/{eventId} answers the document as it was at that event", async () => {
+	it("SPEC CS12: GET /history/{eventId} answers the document as it was at that event", async () => {
 		const first = await api(s.url, "GET", `/session/${sessionId}/history/${seedEdit.id}`, { token: owner.token });
 		expect(first.status).toBe(200);
 		expect(first.body).toEqual({ code: "print('v1')\n", language: "python", at: seedEdit.at });
@@ -162,7 +162,7 @@ describe("CONTRACT History", () => {
 		expect(run.status).toBe(403);
 	});
 
-	it("SPEC CS10: POST /execute-code and /run-tests with `at` run the code as it was then, and appear as run and tests events", async () => {
+	it("SPEC CS11: POST /execute-code and /run-tests with `at` run the code as it was then, and appear as run and tests events", async () => {
 		const run = await api(s.url, "POST", "/execute-code", { token: owner.token, body: { sessionId, at: seedEdit.id } });
 		expect(run.status).toBe(200);
 		expect(run.body).toMatchObject({ output: "v1\n", status: "ok", language: "python" });
@@ -191,7 +191,7 @@ describe("CONTRACT History", () => {
 		});
 	}, 120_000);
 
-	it("SPEC CS12: GET /authorship says who typed each character, from the CRDT item ids", async () => {
+	it("SPEC CS13: GET /authorship says who typed each character, from the CRDT item ids", async () => {
 		await eventually(async () => {
 			const res = await api(s.url, "GET", `/session/${sessionId}/authorship`, { token: owner.token });
 			return res.status === 200 && res.body.ranges.length > 0;
@@ -208,7 +208,7 @@ describe("CONTRACT History", () => {
 		expect(res.body.ranges).toEqual([{ from: 0, to: expected.length, userId: editor.user.id }]);
 	});
 
-	it("SPEC CS13: POST /restore makes an earlier version a new change everyone sees; history keeps everything before it", async () => {
+	it("SPEC CS14: POST /restore makes an earlier version a new change everyone sees; history keeps everything before it", async () => {
 		const before = await events();
 		const res = await api(s.url, "POST", `/session/${sessionId}/restore`, {
 			token: owner.token,
@@ -229,7 +229,7 @@ describe("CONTRACT History", () => {
 		expect(bad.status).toBe(400);
 	});
 
-	it("SPEC CS10: leaving is recorded", async () => {
+	it("SPEC CS11: leaving is recorded", async () => {
 		typist?.destroy();
 		typist = undefined;
 		await eventually(async () => (await events()).some((e) => e.kind === "leave" && e.userId === editor.user.id));
@@ -237,7 +237,7 @@ describe("CONTRACT History", () => {
 });
 
 describe("bounded history", () => {
-	it("SPEC CS11: pruned checkpoints fold into the history base, so every kept point still rebuilds exactly", async () => {
+	it("SPEC CS12: pruned checkpoints fold into the history base, so every kept point still rebuilds exactly", async () => {
 		const { id } = await createSession(s.url, owner.token, { language: "python", code: "a\n" });
 		const db = s.server.ctx.db;
 		const store = drizzleDocumentStore(db, { historyRowsPerSession: 3 });

@@ -91,6 +91,19 @@ export async function renderSessionPage(
 			hidden: true,
 		}),
 	};
+	// Interviewer tools (decision 058): the description for everyone, private notes for the owner and interviewers.
+	const descriptionSlot = h("section", {
+		class: "slot description-slot",
+		"data-slot": "description",
+		"aria-label": "Description",
+		hidden: true,
+	});
+	const notesSlot = h("section", {
+		class: "slot notes-slot",
+		"data-slot": "notes",
+		"aria-label": "Notes",
+		hidden: true,
+	});
 
 	replaceChildren(
 		root,
@@ -125,6 +138,8 @@ export async function renderSessionPage(
 					),
 					slots.call,
 				),
+				descriptionSlot,
+				notesSlot,
 				slots.run,
 				slots.tests,
 				slots.history,
@@ -258,6 +273,20 @@ export async function renderSessionPage(
 		whenIdle(() => mountExtras().catch((e: unknown) => console.error("session panels failed to load", e)), 1000);
 	};
 
+	// Loaded only for those who use them, so the page's first load stays small.
+	const mountInterviewTools = async (answer: SessionView) => {
+		if (answer.description) {
+			const { mountDescription } = await import("../interview/descriptionPanel.ts");
+			if (!closed) mountDescription(descriptionSlot, answer.description);
+		}
+		const rawRole =
+			answer.ownerId === auth.user.id ? "owner" : answer.participants.find((p) => p.userId === auth.user.id)?.role;
+		if (rawRole === "owner" || rawRole === "interviewer") {
+			const { mountNotesPanel } = await import("../interview/notesPanel.ts");
+			if (!closed) cleanups.push(mountNotesPanel(notesSlot, sessionId, provider));
+		}
+	};
+
 	start.view.then(
 		(answer) => {
 			if (closed) return;
@@ -267,6 +296,7 @@ export async function renderSessionPage(
 			saveSessionRole(auth.user.id, sessionId, role);
 			onMeta();
 			roleSettled();
+			mountInterviewTools(answer).catch((e: unknown) => console.error("interviewer tools failed to load", e));
 		},
 		(e: unknown) => {
 			if (closed) return;

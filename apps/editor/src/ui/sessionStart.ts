@@ -9,6 +9,8 @@ export interface SessionView {
 	readonly ownerId: string;
 	readonly title: string;
 	readonly language: string;
+	/** Markdown from the question the session started from; "" (or absent from older servers) for none. */
+	readonly description?: string;
 	readonly participants: readonly { readonly userId: string; readonly role: string }[];
 	/** When the interview was ended; null while open. */
 	readonly endedAt?: string | null;

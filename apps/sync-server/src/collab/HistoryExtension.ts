@@ -13,7 +13,7 @@ import { isSessionId } from "../sessions/sessionIds.ts";
 import { isCollabContext } from "./collabContext.ts";
 
 /**
- * Records a session's history events as they happen on this node (SPEC CS10, CS12): who joins and
+ * Records a session's history events as they happen on this node (SPEC CS11, CS13): who joins and
  * leaves, language switches (with the user whose change made them), and which user each Yjs client
  * id belongs to (for authorship). Only changes made on this node are recorded (a change arriving
  * from another node through Redis has no connection here), so two nodes never record one event

@@ -54,6 +54,8 @@ export const sessions = pgTable("sessions", {
 	language: text("language").notNull(),
 	/** When the interview was ended (POST /end); null while open. */
 	endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
+	/** Markdown shown to everyone in the session (from a question; migration 0008). */
+	description: storedText("description").notNull().default(""),
 	createdAt: stamp("created_at"),
 	updatedAt: stamp("updated_at"),
 });
@@ -98,7 +100,7 @@ export const documents = pgTable("documents", {
 		.references(() => sessions.id, { onDelete: "cascade" }),
 	state: bytea("state").notNull(),
 	/**
-	 * Log rows pruned from `document_updates` merged into one Yjs update (migration 0007, SPEC CS11):
+	 * Log rows pruned from `document_updates` merged into one Yjs update (migration 0007, SPEC CS12):
 	 * the state at any kept log row is this base plus the rows up to it. Null: nothing pruned yet.
 	 */
 	historyBase: bytea("history_base"),
@@ -209,7 +211,7 @@ export const inviteLinks = pgTable(
 );
 
 /**
- * A session's history events besides edits (decision 055, SPEC CS10): `language`, `join`, `leave`,
+ * A session's history events besides edits (decision 055, SPEC CS11): `language`, `join`, `leave`,
  * `restore`. Runs and test runs are read from execution_results and test_runs. `data` is `json`
  * (not jsonb, decision 042): strings in it may hold U+0000.
  */
@@ -228,7 +230,7 @@ export const sessionEvents = pgTable(
 	(t) => [index("session_events_session_id_idx").on(t.sessionId, t.createdAt)],
 );
 
-/** Which user a Yjs client id (one editor tab's CRDT identity) belongs to in a session: authorship (SPEC CS12). */
+/** Which user a Yjs client id (one editor tab's CRDT identity) belongs to in a session: authorship (SPEC CS13). */
 export const sessionClients = pgTable(
 	"session_clients",
 	{
@@ -240,4 +242,47 @@ export const sessionClients = pgTable(
 		createdAt: stamp("created_at"),
 	},
 	(t) => [primaryKey({ columns: [t.sessionId, t.clientId] })],
+);
+
+/**
+ * Private notes of a session's owner and interviewers (decision 058): one shared text per session,
+ * server only. It never enters the document, and only owner/interviewer connections hear of changes.
+ */
+export const sessionNotes = pgTable("session_notes", {
+	sessionId: text("session_id")
+		.primaryKey()
+		.references(() => sessions.id, { onDelete: "cascade" }),
+	text: storedText("text").notNull(),
+	updatedById: text("updated_by_id"),
+	updatedAt: stamp("updated_at"),
+});
+
+/** One test of a question: visible ones seed the document's tests, hidden ones hidden_tests. */
+export interface QuestionTest {
+	readonly name: string;
+	readonly stdin: string;
+	readonly expected: string;
+	readonly hidden: boolean;
+}
+
+/**
+ * A reusable pad in its owner's library (decision 058). `tests` is `json`, not `jsonb`: jsonb refuses
+ * the escape \u0000 that test text may hold (decision 042).
+ */
+export const questions = pgTable(
+	"questions",
+	{
+		id: text("id").primaryKey(),
+		ownerId: text("owner_id")
+			.notNull()
+			.references(() => users.id, { onDelete: "cascade" }),
+		title: storedText("title").notNull(),
+		language: text("language").notNull(),
+		code: storedText("code").notNull(),
+		description: storedText("description").notNull(),
+		tests: json("tests").$type<QuestionTest[]>().notNull(),
+		createdAt: stamp("created_at"),
+		updatedAt: stamp("updated_at"),
+	},
+	(t) => [index("questions_owner_id_idx").on(t.ownerId, t.updatedAt, t.id)],
 );

@@ -5,7 +5,7 @@ import type { Db } from "../db/database.ts";
 import { documents, documentUpdates, executionResults, sessionClients, sessionEvents, testRuns } from "../db/schema.ts";
 import { ApiError } from "../http/errors.ts";
 
-/** Kinds of history event (CONTRACT "History", SPEC CS10). */
+/** Kinds of history event (CONTRACT "History", SPEC CS11). */
 export type HistoryKind = "edit" | "run" | "tests" | "language" | "join" | "leave" | "restore";
 
 /** Kinds kept in session_events; edits, runs and test runs live in their own tables. */
@@ -29,7 +29,7 @@ export interface HistoryPoint {
 
 /**
  * Event ids name their source table: `edit-<log row id>`, `event-<session_events id>`,
- * `run-<execution id>`, `tests-<test run id>` (SPEC CS10).
+ * `run-<execution id>`, `tests-<test run id>` (SPEC CS11).
  */
 const EVENT_ID = /^(edit|event|run|tests)-([A-Za-z0-9_-]{1,128})$/;
 
@@ -52,7 +52,7 @@ export function clientsOfUpdate(update: Uint8Array): number[] {
 	return [...Y.parseUpdateMeta(update).to.keys()];
 }
 
-/** Map Yjs client ids to the user whose connection applied them (SPEC CS12); the first mapping wins. */
+/** Map Yjs client ids to the user whose connection applied them (SPEC CS13); the first mapping wins. */
 export async function recordClients(db: Writer, sessionId: string, userId: string, clientIds: number[]): Promise<void> {
 	if (clientIds.length === 0) return;
 	await db
@@ -61,7 +61,7 @@ export async function recordClients(db: Writer, sessionId: string, userId: strin
 		.onConflictDoNothing();
 }
 
-/** The seed state of a new session is the owner's text (SPEC CS12). */
+/** The seed state of a new session is the owner's text (SPEC CS13). */
 export async function recordSeedClients(
 	db: Writer,
 	sessionId: string,
@@ -92,7 +92,7 @@ const KIND_ORDER: Record<HistoryKind, number> = {
 };
 
 /**
- * Every event of a session in time order (SPEC CS10): edit checkpoints (log rows, with the user
+ * Every event of a session in time order (SPEC CS11): edit checkpoints (log rows, with the user
  * owning the row's first client id), runs with their status, test runs with passed and total
  * once judged, and the recorded events.
  */
@@ -221,7 +221,7 @@ async function locate(
 }
 
 /**
- * The document at an event (SPEC CS11): the history base merged with the log rows up to an edit
+ * The document at an event (SPEC CS12): the history base merged with the log rows up to an edit
  * checkpoint, or for any other event up to the last checkpoint at or before its time. 404 for an
  * event id this session does not have.
  */
@@ -262,7 +262,7 @@ export interface AuthorshipRange {
 }
 
 /**
- * Who wrote each character of the document's code (SPEC CS12), from the client id of every
+ * Who wrote each character of the document's code (SPEC CS13), from the client id of every
  * visible Y.Text item: offsets in UTF-16 code units, `to` exclusive, adjacent runs of one user merged.
  */
 export function authorshipOf(doc: Y.Doc, owners: ReadonlyMap<number, string>): AuthorshipRange[] {

@@ -5,7 +5,8 @@ import { z } from "zod";
 import { changeSessionDocument, readSessionDocument } from "../collab/documents.ts";
 import { parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
-import { requireReviewer } from "../sessions/sessionAccess.ts";
+import { MANAGER_ROLES } from "../sessions/roles.ts";
+import { requireSessionRole } from "../sessions/sessionAccess.ts";
 import { authorshipOf, clientOwners, listHistory, recordClients, recordEvent, stateAt } from "./historyRepository.ts";
 
 const sessionParams = z.object({ sessionId: z.string().max(256) });
@@ -13,7 +14,7 @@ const eventParams = z.object({ sessionId: z.string().max(256), eventId: z.string
 const restoreBody = z.object({ eventId: z.string().min(1, "eventId is required").max(256) });
 
 /**
- * Make the document's code and language those of `point` as one new change (SPEC CS13): built in a
+ * Make the document's code and language those of `point` as one new change (SPEC CS14): built in a
  * scratch Y.Doc with its own client id (recorded as the restoring user's, so authorship credits
  * them), then applied to the live document through a direct connection, so every editor sees it
  * and it is stored like any edit. Nothing before it is lost: it is a change on top of the log.
@@ -53,19 +54,19 @@ async function restorePoint(
 export function registerHistoryRoutes(app: FastifyInstance, ctx: ServerContext): void {
 	app.get("/session/:sessionId/history", async (request) => {
 		const { sessionId } = parseInput(sessionParams, request.params);
-		await requireReviewer(ctx, request, sessionId);
+		await requireSessionRole(ctx, request, sessionId, MANAGER_ROLES);
 		return { events: await listHistory(ctx.db, sessionId) };
 	});
 
 	app.get("/session/:sessionId/history/:eventId", async (request) => {
 		const { sessionId, eventId } = parseInput(eventParams, request.params);
-		await requireReviewer(ctx, request, sessionId);
+		await requireSessionRole(ctx, request, sessionId, MANAGER_ROLES);
 		return stateAt(ctx.db, sessionId, eventId);
 	});
 
 	app.post("/session/:sessionId/restore", async (request) => {
 		const { sessionId } = parseInput(sessionParams, request.params);
-		const { user } = await requireReviewer(ctx, request, sessionId);
+		const { user } = await requireSessionRole(ctx, request, sessionId, MANAGER_ROLES);
 		const { eventId } = parseInput(restoreBody, request.body);
 		const point = await stateAt(ctx.db, sessionId, eventId);
 		await restorePoint(ctx, sessionId, user.id, point);
@@ -75,7 +76,7 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: ServerContext):
 
 	app.get("/session/:sessionId/authorship", async (request) => {
 		const { sessionId } = parseInput(sessionParams, request.params);
-		await requireReviewer(ctx, request, sessionId);
+		await requireSessionRole(ctx, request, sessionId, MANAGER_ROLES);
 		const owners = await clientOwners(ctx.db, sessionId);
 		// The code the ranges index, read from the same document so the two always agree.
 		return readSessionDocument(ctx.hocuspocus, ctx.store, sessionId, (doc) => ({

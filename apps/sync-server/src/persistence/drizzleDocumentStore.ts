@@ -16,7 +16,7 @@ export const COMPACT_ON_LOAD_ROWS = 200;
  */
 export const HISTORY_ROWS_PER_SESSION = 5000;
 /**
- * History events (joins, leaves, language switches, restores: SPEC CS10) kept per session; older
+ * History events (joins, leaves, language switches, restores: SPEC CS11) kept per session; older
  * ones are deleted at compaction. A one-hour interview records a few dozen; the bound only stops a
  * reconnect storm from growing the table without end.
  */
@@ -88,7 +88,7 @@ export function drizzleDocumentStore(db: Db, options: DocumentStoreOptions = {})
 				let pruned = 0;
 				const oldestKept = keep[0]?.id;
 				if (oldestKept !== undefined) {
-					// Pruned rows are folded into the history base first (SPEC CS11), so every kept point rebuilds.
+					// Pruned rows are folded into the history base first (SPEC CS12), so every kept point rebuilds.
 					const old = await tx
 						.select({ update: documentUpdates.update })
 						.from(documentUpdates)

@@ -4,7 +4,7 @@ import { viewSessionDocument } from "../collab/documents.ts";
 import { stateAt } from "../history/historyRepository.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
-import { isReviewer } from "../sessions/sessionAccess.ts";
+import { isManager } from "../sessions/roles.ts";
 import type { SessionRow } from "../sessions/sessionRepository.ts";
 
 /**
@@ -31,7 +31,7 @@ export async function resolveRunSource(
 ): Promise<{ language: string; code: string; stdin: string }> {
 	if (body.at !== undefined) {
 		if (body.code !== undefined) throw new ApiError("invalid_input", "Give either code or at, not both");
-		if (!isReviewer(role)) {
+		if (!isManager(role)) {
 			throw new ApiError("forbidden", "Only the owner and interviewers may run an earlier version (at)");
 		}
 		const point = await stateAt(ctx.db, session.id, body.at);

@@ -19,8 +19,11 @@ export function isRole(value: unknown): value is Role {
 	return typeof value === "string" && (ROLES as readonly string[]).includes(value);
 }
 
-/** Owner and interviewers manage tests, notes, participants, links and the end of the interview. */
-export function isManager(role: Role): boolean {
+/**
+ * Owner and interviewers manage tests, notes, history, participants, links and the end of the
+ * interview. Takes any string, so an unknown role (or none) is refused.
+ */
+export function isManager(role: string | null | undefined): boolean {
 	return role === "owner" || role === "interviewer";
 }
 

@@ -25,31 +25,3 @@ export async function requireSessionRole(
 	if (!allowed.includes(role)) throw new ApiError("forbidden", `This needs one of the roles: ${allowed.join(", ")}`);
 	return { user, role, session };
 }
-
-/**
- * Roles that may read a session's history, notes and other reviewer tools: the owner and
- * interviewers (CONTRACT "History"). `interviewer` is listed ahead of the role itself so that
- * every reviewer route asks this one helper.
- */
-export const REVIEWER_ROLES: readonly string[] = ["owner", "interviewer"];
-
-/** True when `role` may review the session (see REVIEWER_ROLES). */
-export function isReviewer(role: string | null | undefined): boolean {
-	return role != null && REVIEWER_ROLES.includes(role);
-}
-
-/** requireSessionRole for the owner and interviewers only: 401, 404, then 403 in words for anyone else. */
-export async function requireReviewer(
-	ctx: ServerContext,
-	request: FastifyRequest,
-	sessionId: string,
-): Promise<{ user: UserRow; role: Role; session: SessionRow }> {
-	const user = await ctx.requireUser(request);
-	const session = isSessionId(sessionId) ? await findSession(ctx.db, sessionId) : undefined;
-	if (!session) throw new ApiError("not_found", "Session not found");
-	const role = await roleOf(ctx.db, sessionId, user.id);
-	if (!role) throw new ApiError("forbidden", "You are not a participant of this session");
-	if (!isReviewer(role))
-		throw new ApiError("forbidden", "Only the owner and interviewers may see the session's history");
-	return { user, role, session };
-}

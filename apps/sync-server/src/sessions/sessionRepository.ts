@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
-import { documents, documentUpdates, participants, sessions, users } from "../db/schema.ts";
+import { documents, documentUpdates, hiddenTests, participants, sessions, users } from "../db/schema.ts";
 import { recordSeedClients } from "../history/historyRepository.ts";
 import { isRole, type Role } from "./roles.ts";
 
@@ -55,10 +55,22 @@ export async function accessOf(db: Db, sessionId: string, userId: string): Promi
 	return { role: isRole(row.role) ? row.role : null, endedAt: row.endedAt };
 }
 
-/** Create the session row, its owner participant and (when seeded) the initial document state, atomically. */
+/**
+ * Create the session row, its owner participant, (when seeded) the initial document state and (from a
+ * question) its description and hidden tests, atomically.
+ */
 export async function insertSession(
 	db: Db,
-	values: { id: string; ownerId: string; title: string; code: string; language: string; state: Uint8Array | null },
+	values: {
+		id: string;
+		ownerId: string;
+		title: string;
+		code: string;
+		language: string;
+		state: Uint8Array | null;
+		description?: string;
+		hiddenTests?: readonly { id: string; name: string; stdin: string; expected: string }[];
+	},
 ): Promise<SessionRow> {
 	return db.transaction(async (tx) => {
 		const [row] = await tx
@@ -69,6 +81,7 @@ export async function insertSession(
 				title: values.title,
 				code: values.code,
 				language: values.language,
+				description: values.description ?? "",
 			})
 			.returning();
 		if (!row) throw new Error("insert returned no row");
@@ -77,7 +90,7 @@ export async function insertSession(
 			.values({ sessionId: row.id, userId: values.ownerId, role: "owner", joinedAt: row.createdAt });
 		if (values.state) {
 			await tx.insert(documents).values({ sessionId: row.id, state: values.state });
-			// The seed is the history's first checkpoint (SPEC CS11): already in the snapshot, so compacted.
+			// The seed is the history's first checkpoint (SPEC CS12): already in the snapshot, so compacted.
 			await tx.insert(documentUpdates).values({ sessionId: row.id, update: values.state, compacted: true });
 			await recordSeedClients(tx, row.id, values.ownerId, values.state);
 		}

@@ -8,6 +8,7 @@ import {
 	seedDocument,
 } from "@tandem/crdt-schema";
 import type { FastifyInstance } from "fastify";
+import { nanoid } from "nanoid";
 import * as Y from "yjs";
 import { z } from "zod";
 import { LoginThrottle, type Throttle, type ThrottleLimits } from "../auth/LoginThrottle.ts";
@@ -15,6 +16,7 @@ import { findUserByEmail, findUserById, findUserByUsername, isGuest, type UserRo
 import { applyRoleToConnections } from "../collab/AuthExtension.ts";
 import { viewSessionDocument } from "../collab/documents.ts";
 import { ApiError, parseInput } from "../http/errors.ts";
+import { findOwnedQuestion, seedFromQuestion } from "../interview/questions.ts";
 import type { ServerContext } from "../server.ts";
 import { claimInvitations, deleteInvitation, upsertInvitation } from "./invitationRepository.ts";
 import { GRANTABLE_ROLES, isManager } from "./roles.ts";
@@ -41,6 +43,8 @@ const createBody = z.object({
 	language: languageField.optional(),
 	// The document's code limit (SPEC CS8, RELIABILITY 44): a seed can never start past it.
 	code: z.string().max(MAX_CODE_CHARS, `code must be at most ${MAX_CODE_CHARS} characters`).optional(),
+	/** Start from a question of the caller's library (decision 058): its code, language, description, tests. */
+	questionId: z.string().min(1).max(256).optional(),
 });
 
 const inviteBody = z
@@ -71,14 +75,16 @@ const listQuery = z.object({
 	cursor: z.string().max(200).optional(),
 });
 
-function encodeCursor(cursor: SessionCursor): string {
+/** The opaque `cursor` of a paged list (GET /sessions, GET /questions). */
+export function encodeCursor(cursor: SessionCursor): string {
 	return Buffer.from(JSON.stringify([cursor.updatedAt, cursor.id])).toString("base64url");
 }
 
 /** Postgres' text form of a timestamptz, e.g. `2026-11-30 21:13:04.123456+00`. */
 const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
 
-function decodeCursor(text: string): SessionCursor {
+/** A cursor from encodeCursor, or a 400 ApiError. */
+export function decodeCursor(text: string): SessionCursor {
 	try {
 		const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
 		if (
@@ -120,6 +126,7 @@ export async function sessionJson(ctx: ServerContext, row: SessionRow) {
 		title: view?.title ?? row.title,
 		code: view?.code ?? row.code,
 		language: view?.language ?? row.language,
+		description: row.description,
 		participants,
 		endedAt: row.endedAt?.toISOString() ?? null,
 		createdAt: row.createdAt.toISOString(),
@@ -173,6 +180,32 @@ export function registerSessionRoutes(
 		const user = await ctx.requireUser(request);
 		if (isGuest(user)) throw new ApiError("forbidden", "A guest account reaches only the session it joined");
 		const body = parseInput(createBody, request.body);
+		if (body.questionId !== undefined) {
+			if (body.id !== undefined) {
+				throw new ApiError("invalid_input", "questionId cannot be combined with id (the server seeds the session)");
+			}
+			// Only the question's owner may use it; for anyone else it does not exist.
+			const question = await findOwnedQuestion(ctx.db, user.id, body.questionId);
+			if (!question) throw new ApiError("not_found", "Question not found");
+			const title = body.title ?? question.title;
+			const { state, hidden } = seedFromQuestion({ ...question, title });
+			const row = await insertSession(ctx.db, {
+				id: newSessionId(),
+				ownerId: user.id,
+				title,
+				code: question.code,
+				language: question.language,
+				state,
+				description: question.description,
+				hiddenTests: hidden.map((t) => ({ id: nanoid(), name: t.name, stdin: t.stdin, expected: t.expected })),
+			});
+			void ctx.events.publish(user.id, {
+				type: "session.created",
+				session: { id: row.id, title: row.title, language: row.language, role: "owner" },
+			});
+			reply.status(201);
+			return sessionJson(ctx, row);
+		}
 		const language = body.language ?? "python";
 		const title = body.title ?? "";
 		// One line-ending convention in code (SPEC CS7), in the row as in the document.
