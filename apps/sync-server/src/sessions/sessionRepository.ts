@@ -94,6 +94,10 @@ export async function insertSession(
 			await tx.insert(documentUpdates).values({ sessionId: row.id, update: values.state, compacted: true });
 			await recordSeedClients(tx, row.id, values.ownerId, values.state);
 		}
+		const hidden = values.hiddenTests ?? [];
+		if (hidden.length > 0) {
+			await tx.insert(hiddenTests).values(hidden.map((t, position) => ({ ...t, sessionId: row.id, position })));
+		}
 		return row;
 	});
 }
