@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { redisOptionsFromUrl } from "@tandem/run-queue";
 import { z } from "zod";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -44,7 +45,7 @@ const schema = z
 			.optional(),
 		REDIS_URL: z
 			.string()
-			.regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+			.regex(/^(rediss?|redis-sentinel):\/\//, "must start with redis://, rediss:// or redis-sentinel://")
 			.optional(),
 		REDIS_PREFIX: z
 			.string()
@@ -171,6 +172,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		problems.push(
 			"DATABASE_SCHEMA: not with DATABASE_POOL_MODE=transaction; set the role's search_path (ALTER ROLE … SET search_path) instead",
 		);
+	}
+	if (e.REDIS_URL !== undefined) {
+		try {
+			redisOptionsFromUrl(e.REDIS_URL);
+		} catch (error) {
+			problems.push((error as Error).message);
+		}
 	}
 	const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
 	const allowedHosts = parseAllowedHosts(e.ALLOWED_HOSTS, e.HOST, problems);

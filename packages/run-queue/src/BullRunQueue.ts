@@ -1,5 +1,6 @@
 import { type Job, Queue, QueueEvents, Worker } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { createRedis } from "./redisConnection.ts";
 import {
 	DEFAULT_MAX_PENDING_PER_USER,
 	DEFAULT_MAX_WAITING,
@@ -106,7 +107,7 @@ export class BullRunQueue implements RunQueue {
 
 	private newConnection(): Redis {
 		// BullMQ workers require maxRetriesPerRequest null (blocking commands must not be retried by ioredis).
-		const redis = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
+		const redis = createRedis(this.opts.redisUrl, { maxRetriesPerRequest: null });
 		redis.on("error", (e: unknown) => console.error("run-queue: redis error", e instanceof Error ? e.message : e));
 		return redis;
 	}

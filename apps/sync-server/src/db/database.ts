@@ -70,7 +70,7 @@ export function postgresClientOptions(
 
 /** Open (but do not migrate) the configured database. */
 export function openDatabase(options: DatabaseOptions): Database {
-	if (options.url) return openPostgres(options);
+	if (options.url) return openPostgres({ ...options, url: options.url });
 	// The database holds the token secret and password hashes: only this user may read it (RELIABILITY 49).
 	makeDataDirPrivate(options.dataDir);
 	return openPglite(path.join(options.dataDir, "pglite"), options.schema);
