@@ -89,13 +89,15 @@ describe("running code and tests in two browsers", () => {
 		}
 	}, 60_000);
 
-	it("one adds a test, the other sees it; Run tests shows verdicts in both browsers", async () => {
-		const group = bob.getByRole("group", { name: "New test" });
+	it("the owner adds tests, the candidate sees them; Run tests shows verdicts in both browsers", async () => {
+		const group = alice.getByRole("group", { name: "New test" });
 		await group.getByLabel("Name").fill("greets");
 		await group.getByLabel("Stdin").fill("ann");
 		await group.getByLabel("Expected output").fill("hello ann");
 		await group.getByRole("button", { name: "Add test" }).click();
-		await alice.getByRole("button", { name: "Delete greets" }).waitFor();
+		await bob.getByRole("button", { name: "Delete greets" }).waitFor();
+		// Only the owner and interviewers change tests: the candidate's controls are disabled.
+		expect(await bob.getByRole("button", { name: "Delete greets" }).isDisabled()).toBe(true);
 
 		const aliceGroup = alice.getByRole("group", { name: "New test" });
 		await aliceGroup.getByLabel("Name").fill("wrong");

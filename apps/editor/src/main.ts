@@ -25,6 +25,11 @@ async function render(): Promise<void> {
 	const auth = loadAuth();
 	if (route.name === "login") return renderLoginPage(root);
 	if (route.name === "signup") return renderSignupPage(root);
+	if (route.name === "join") {
+		const { renderJoinPage } = await import("./ui/joinPage.ts");
+		if (current === generation) await renderJoinPage(root, route.token);
+		return;
+	}
 	if (!auth) {
 		navigate(loginPath(location.pathname), { replace: true });
 		return;

@@ -13,6 +13,7 @@ import { attachCollabUpgrade } from "./collab/collabUpgrade.ts";
 import { PersistenceExtension } from "./collab/PersistenceExtension.ts";
 import { PresenceExtension } from "./collab/PresenceExtension.ts";
 import { RedisSync, redisSyncConfig } from "./collab/RedisSync.ts";
+import { TestsLock } from "./collab/TestsLock.ts";
 import type { Config } from "./config.ts";
 import { type Database, type Db, openDatabase } from "./db/database.ts";
 import { registerEventRoutes } from "./events/eventRoutes.ts";
@@ -25,6 +26,7 @@ import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
 import { drizzleDocumentStore } from "./persistence/drizzleDocumentStore.ts";
+import { registerInterviewRoutes } from "./sessions/interviewRoutes.ts";
 import { GUESS_LIMITS, INVITE_LIMITS, registerSessionRoutes } from "./sessions/sessionRoutes.ts";
 
 export { changeSessionDocument, readSessionDocument, viewSessionDocument } from "./collab/documents.ts";
@@ -124,7 +126,11 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const baseStore = drizzleDocumentStore(database.db);
 	const store = deps.wrapStore ? deps.wrapStore(baseStore) : baseStore;
 
-	const extensions: Extension[] = [new AuthExtension({ db: database.db, tokens }), new PresenceExtension()];
+	const extensions: Extension[] = [
+		new AuthExtension({ db: database.db, tokens }),
+		new PresenceExtension(),
+		new TestsLock(),
+	];
 	if (config.redisUrl) extensions.push(new RedisSync(redisSyncConfig(config.redisUrl, config.redisPrefix)));
 	extensions.push(new PersistenceExtension(store));
 	extensions.push(
@@ -194,6 +200,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	] as const;
 	registerAuthRoutes(app, ctx, throttles[0]);
 	registerSessionRoutes(app, ctx, throttles[1], throttles[2]);
+	registerInterviewRoutes(app, ctx, throttles[1]);
 	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 

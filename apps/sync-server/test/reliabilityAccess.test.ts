@@ -55,15 +55,15 @@ describe("role changes reach the connection they concern (RELIABILITY 20)", () =
 		});
 		expect(down.status).toBe(200);
 		await eventually(() => accessMessages(peerClient).length > 0);
-		expect(peerClient.stateless).toContain('{"type":"access","role":"viewer"}');
+		expect(peerClient.stateless).toContain('{"type":"access","role":"viewer","readOnly":true,"ended":false}');
 
 		// Downgraded on "another node": the row changes without this node's route running; the sweep finds it.
 		await upsertParticipant(s.server.ctx.db, session.id, other.user.id, "viewer");
 		await eventually(() => accessMessages(otherClient).length > 0);
-		expect(accessMessages(otherClient)).toEqual([{ type: "access", role: "viewer" }]);
+		expect(accessMessages(otherClient)).toEqual([{ type: "access", role: "viewer", readOnly: true, ended: false }]);
 
 		// Sweeps ran after the first change: still one message each, and none for the owner.
-		expect(accessMessages(peerClient)).toEqual([{ type: "access", role: "viewer" }]);
+		expect(accessMessages(peerClient)).toEqual([{ type: "access", role: "viewer", readOnly: true, ended: false }]);
 		expect(accessMessages(ownerClient)).toEqual([]);
 
 		// The connection really is read-only now: the viewer's edit does not reach the others.
@@ -79,9 +79,9 @@ describe("role changes reach the connection they concern (RELIABILITY 20)", () =
 		});
 		await eventually(() => accessMessages(peerClient).length > 1);
 		expect(accessMessages(peerClient)).toEqual([
-			{ type: "access", role: "viewer" },
-			{ type: "access", role: "editor" },
+			{ type: "access", role: "viewer", readOnly: true, ended: false },
+			{ type: "access", role: "editor", readOnly: false, ended: false },
 		]);
-		expect(accessMessages(otherClient)).toEqual([{ type: "access", role: "viewer" }]);
+		expect(accessMessages(otherClient)).toEqual([{ type: "access", role: "viewer", readOnly: true, ended: false }]);
 	}, 30_000);
 });

@@ -32,7 +32,7 @@ beforeAll(async () => {
 	});
 	node = await cluster.spawn();
 	proxy = await startTcpProxy(() => Number(new URL(node.url).port));
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	for (const t of typists) t.stop();
@@ -40,7 +40,7 @@ afterAll(async () => {
 	for (const s of sockets) s.destroy();
 	await proxy?.close();
 	await cluster?.destroy();
-}, 60_000);
+}, 240_000);
 
 async function savedNow(t: Typist): Promise<void> {
 	const marker = t.type();

@@ -23,14 +23,14 @@ const typists: Typist[] = [];
 
 beforeAll(async () => {
 	cluster = await startCluster("nodefaults", FAST_STORES);
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	for (const t of typists) t.stop();
 	for (const c of clients) c.destroy();
 	for (const p of proxies) await p.close();
 	await cluster?.destroy();
-}, 60_000);
+}, 240_000);
 
 async function isReady(node: ChildServer): Promise<boolean> {
 	if (node.child.exitCode !== null || node.child.signalCode !== null) return false;

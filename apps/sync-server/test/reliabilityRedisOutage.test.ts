@@ -52,7 +52,7 @@ beforeAll(async () => {
 	};
 	a = await startTestServer(env);
 	b = await startTestServer(env);
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	for (const c of clients) c.destroy();
@@ -61,7 +61,7 @@ afterAll(async () => {
 	if (redis) await stopRedis(redis);
 	await admin.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
 	await admin.end();
-}, 60_000);
+}, 240_000);
 
 describe("Redis down on a two-node cluster (RELIABILITY 33)", () => {
 	it("keeps each node editing, converges after Redis returns without further typing, and stores before unloading", async () => {

@@ -271,7 +271,7 @@ describe("sessions", () => {
 		expect(res.body).toMatchObject({ ownerId: u.user.id, title: "Two sum", language: "go", code: "package main\n" });
 		expect(res.body.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
 		expect(res.body.participants).toEqual([
-			{ userId: u.user.id, username: u.user.username, role: "owner", joinedAt: expect.any(String) },
+			{ userId: u.user.id, username: u.user.username, role: "owner", joinedAt: expect.any(String), guest: false },
 		]);
 		const got = await api(base, "GET", `/session/${res.body.id}`, { token: u.token });
 		expect(got.status).toBe(200);

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { readStdin, setStdin } from "@tandem/crdt-schema";
 import { BullRunQueue } from "@tandem/run-queue";
 import { nanoid } from "nanoid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +25,7 @@ let s: RunningServer;
 let noQueue: RunningServer;
 let owner: Awaited<ReturnType<typeof registerUser>>;
 let viewer: Awaited<ReturnType<typeof registerUser>>;
+let editor: Awaited<ReturnType<typeof registerUser>>;
 let stranger: Awaited<ReturnType<typeof registerUser>>;
 let sessionId: string;
 
@@ -37,6 +39,7 @@ beforeAll(async () => {
 	);
 	owner = await registerUser(s.url, "runowner");
 	viewer = await registerUser(s.url, "runviewer");
+	editor = await registerUser(s.url, "runeditor");
 	stranger = await registerUser(s.url, "runstranger");
 	const session = await createSession(s.url, owner.token, {
 		language: "python",
@@ -48,7 +51,12 @@ beforeAll(async () => {
 		body: { sessionId, userId: viewer.user.id, role: "viewer" },
 	});
 	expect(invite.status).toBe(201);
-}, 60_000);
+	const asEditor = await api(s.url, "POST", "/invite-user", {
+		token: owner.token,
+		body: { sessionId, userId: editor.user.id, role: "editor" },
+	});
+	expect(asEditor.status).toBe(201);
+}, 240_000);
 
 afterAll(async () => {
 	await s?.close();
@@ -95,10 +103,37 @@ describe("POST /execute-code", () => {
 		expect(res.body).toMatchObject({ status: "runtime_error", exitCode: 3 });
 	});
 
-	it("lets a viewer run (a run never changes the document)", async () => {
-		const res = await exec(viewer.token, { sessionId, code: "print('viewer')" });
+	it("CS10: a run without stdin reads the document's shared stdin; the result shows and stores the stdin it used", async () => {
+		const client = await connectClient(s.wsUrl, sessionId, owner.token);
+		try {
+			setStdin(client.doc, "from the document");
+			await eventually(() => {
+				const live = s.server.hocuspocus.documents.get(sessionId);
+				return live !== undefined && readStdin(live) === "from the document";
+			});
+			const res = await exec(editor.token, { sessionId });
+			expect(res.status).toBe(200);
+			expect(res.body.output).toBe("doc says from the document\n");
+			expect(res.body.stdin).toBe("from the document");
+			const own = await exec(editor.token, { sessionId, stdin: "typed" });
+			expect(own.body.stdin).toBe("typed");
+			await eventually(async () => {
+				const runs = await api(s.url, "GET", `/session/${sessionId}/runs`, { token: viewer.token });
+				const stored = await api(s.url, "GET", `/submissions/${res.body.id}`, { token: viewer.token });
+				return runs.status === 200 && stored.body?.result?.stdin === "from the document";
+			});
+		} finally {
+			setStdin(client.doc, "");
+			client.destroy();
+		}
+	});
+
+	it("refuses a viewer's run with 403 and lets an editor run", async () => {
+		const refused = await exec(viewer.token, { sessionId, code: "print('viewer')" });
+		expect(refused.status).toBe(403);
+		const res = await exec(editor.token, { sessionId, code: "print('editor')" });
 		expect(res.status).toBe(200);
-		expect(res.body.output).toBe("viewer\n");
+		expect(res.body.output).toBe("editor\n");
 	});
 
 	it("refuses an unknown language with 400", async () => {
@@ -172,15 +207,15 @@ describe("POST /submit-code and GET /submissions/{id}", () => {
 describe("GET /session/{id}/runs", () => {
 	it("lists the session's stored runs newest first, once each, to participants only", async () => {
 		const first = await exec(owner.token, { sessionId, code: "print('first')" });
-		const second = await exec(viewer.token, { sessionId, code: "print('second')" });
+		const second = await exec(editor.token, { sessionId, code: "print('second')" });
 		const res = await api(s.url, "GET", `/session/${sessionId}/runs`, { token: viewer.token });
 		expect(res.status).toBe(200);
 		const ids = res.body.runs.map((r: { id: string }) => r.id);
 		expect(ids.indexOf(second.body.id)).toBeLessThan(ids.indexOf(first.body.id));
 		expect(new Set(ids).size).toBe(ids.length);
 		expect(res.body.runs[ids.indexOf(second.body.id)].submittedBy).toEqual({
-			id: viewer.user.id,
-			name: viewer.user.username,
+			id: editor.user.id,
+			name: editor.user.username,
 		});
 		expect((await api(s.url, "GET", `/session/${sessionId}/runs`, { token: stranger.token })).status).toBe(403);
 	});

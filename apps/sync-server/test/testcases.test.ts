@@ -67,9 +67,9 @@ afterAll(async () => {
 describe("test-case REST and the document", () => {
 	it("a test added through REST reaches an open editor, and one added in the document shows in REST", async () => {
 		const sessionId = await newSession("print(input())");
-		const client = await connectClient(s.wsUrl, sessionId, editor.token);
+		const client = await connectClient(s.wsUrl, sessionId, owner.token);
 		try {
-			const created = await addTestVia(editor.token, sessionId, { name: "echo", stdin: "1", expected: "1" });
+			const created = await addTestVia(owner.token, sessionId, { name: "echo", stdin: "1", expected: "1" });
 			expect(created.status).toBe(201);
 			expect(created.body).toMatchObject({ name: "echo", stdin: "1", expected: "1", hidden: false });
 			await eventually(() => readTests(client.doc).some((t) => t.id === created.body.id));
@@ -81,7 +81,7 @@ describe("test-case REST and the document", () => {
 			});
 
 			const put = await api(s.url, "PUT", `/session/${sessionId}/tests/from-doc`, {
-				token: editor.token,
+				token: owner.token,
 				body: { expected: "two", index: 0 },
 			});
 			expect(put.status).toBe(200);
@@ -89,7 +89,7 @@ describe("test-case REST and the document", () => {
 			await eventually(() => readTests(client.doc)[0]?.expected === "two");
 
 			const del = await api(s.url, "DELETE", `/session/${sessionId}/tests/${created.body.id}`, {
-				token: editor.token,
+				token: owner.token,
 			});
 			expect(del.status).toBe(204);
 			await eventually(() => !readTests(client.doc).some((t) => t.id === created.body.id));

@@ -35,7 +35,7 @@ beforeAll(async () => {
 	const deps = { guessThrottle: { perAccount: GUESSES, perIp: Number.POSITIVE_INFINITY, windowMs: 60_000 } };
 	a = await startTestServer(env, deps);
 	b = await startTestServer(env, deps);
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	await a?.close();
@@ -43,7 +43,7 @@ afterAll(async () => {
 	if (redis) await stopRedis(redis);
 	await admin.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
 	await admin.end();
-}, 60_000);
+}, 240_000);
 
 describe("throttles shared by two nodes through Redis", () => {
 	it("wrong passwords alternated between the nodes reach 429 at the single limit; success clears them", async () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
 	};
 	// Both nodes boot at once over a fresh database: migrations and the token secret must not race.
 	nodes.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
 	for (const c of clients) c.destroy();

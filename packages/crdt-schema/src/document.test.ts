@@ -12,11 +12,13 @@ import {
 	readCode,
 	readLanguage,
 	readSchemaVersion,
+	readStdin,
 	readTests,
 	removeTest,
 	SCHEMA_VERSION,
 	seedDocument,
 	setLanguage,
+	setStdin,
 	updateTest,
 } from "./index.ts";
 
@@ -104,5 +106,19 @@ describe("session document", () => {
 		sync(stored, peer);
 		expect(readCode(peer)).toBe("!x\ny\nz\u0000\n");
 		expect(readCode(stored)).toBe(readCode(peer));
+	});
+
+	it("CS10: setStdin changes only the differing middle, so a concurrent edit elsewhere survives", () => {
+		const a = new Y.Doc();
+		setStdin(a, "1 2\n3 4\n");
+		const b = new Y.Doc();
+		sync(a, b);
+		setStdin(a, "1 2\n30 4\n");
+		setStdin(b, "0 1 2\n3 4\n");
+		sync(a, b);
+		expect(readStdin(a)).toBe("0 1 2\n30 4\n");
+		expect(readStdin(b)).toBe(readStdin(a));
+		setStdin(a, "");
+		expect(readStdin(a)).toBe("");
 	});
 });

@@ -6,6 +6,7 @@ export const ROOT = Object.freeze({
 	code: "code",
 	meta: "meta",
 	tests: "tests",
+	stdin: "stdin",
 } as const);
 
 /** Current schema version, stored in `meta.schemaVersion` (SPEC CS5). */
@@ -27,6 +28,37 @@ export function codeText(doc: Y.Doc): Y.Text {
 
 export function metaMap(doc: Y.Doc): Y.Map<unknown> {
 	return doc.getMap(ROOT.meta);
+}
+
+/** The session's shared program input (SPEC CS10): what Run feeds the program, edited like the code. */
+export function stdinText(doc: Y.Doc): Y.Text {
+	return doc.getText(ROOT.stdin);
+}
+
+export function readStdin(doc: Y.Doc): string {
+	return stdinText(doc).toString();
+}
+
+/**
+ * Make the stdin text equal `next` by one deletion and one insertion around the common prefix
+ * and suffix, so a concurrent edit elsewhere in it survives (SPEC CS10).
+ */
+export function setStdin(doc: Y.Doc, next: string, origin: unknown = null): void {
+	const text = stdinText(doc);
+	const current = text.toString();
+	if (current === next) return;
+	let start = 0;
+	const max = Math.min(current.length, next.length);
+	while (start < max && current.charCodeAt(start) === next.charCodeAt(start)) start++;
+	let end = 0;
+	while (end < max - start && current.charCodeAt(current.length - 1 - end) === next.charCodeAt(next.length - 1 - end))
+		end++;
+	doc.transact(() => {
+		const removed = current.length - start - end;
+		if (removed > 0) text.delete(start, removed);
+		const inserted = next.slice(start, next.length - end);
+		if (inserted) text.insert(start, inserted);
+	}, origin);
 }
 
 export function readCode(doc: Y.Doc): string {

@@ -192,9 +192,9 @@ export function openSession(options: OpenSessionOptions): OpenSession {
 			return;
 		}
 		// A downgrade while connected: the server already drops this connection's edits.
-		const role = decodeAccessMessage(payload);
-		if (role) {
-			readOnly = role === "viewer";
+		const access = decodeAccessMessage(payload);
+		if (access) {
+			readOnly = access.readOnly;
 			emit();
 		}
 	});

@@ -1,3 +1,4 @@
+import { readStdin, setStdin, stdinText } from "@tandem/crdt-schema";
 import { api, errorMessage } from "../api/apiClient.ts";
 import { onConnectivity } from "../collab/connectivity.ts";
 import { h, replaceChildren } from "../ui/dom.ts";
@@ -19,6 +20,8 @@ interface ExecutionResult {
 	readonly submittedBy?: { id: string; name: string };
 	/** Output or errors were cut at the server's size bound (1 MiB each). */
 	readonly truncated?: boolean;
+	/** The stdin the run read. */
+	readonly stdin?: string;
 }
 
 interface RunMessage {
@@ -34,21 +37,25 @@ interface RunMessage {
 const POLL_MS = 1500;
 
 /**
- * The Run button (and Ctrl/Cmd+Enter), a Stdin box and the output of the session's latest
- * run, whoever started it (live from the server's "run" messages). Offline, Run is disabled
- * and says why.
+ * The Run button (and Ctrl/Cmd+Enter), a Stdin box shared by everyone in the session (the
+ * document's stdin, SPEC CS10) and the output of the session's latest run, whoever started it
+ * (live from the server's "run" messages), with the stdin it read. Offline, for viewers and
+ * for candidates once the interview ended, Run is disabled and says why.
  */
 export function mountRunPanel(context: SessionPanelContext): () => void {
 	const stdin = h("textarea", { id: "run-stdin", rows: 3, spellcheck: false });
 	const runButton = h("button", { type: "button", title: "Run (Ctrl+Enter)" }, "Run");
 	const offline = h("p", { class: "run-offline", role: "status", hidden: true });
 	const summary = h("p", { class: "run-summary", role: "status", "aria-live": "polite" }, "No runs yet");
+	const usedStdin = h("pre", { "aria-label": "Stdin of this run" });
+	const usedStdinBlock = h("div", { hidden: true }, h("h3", null, "Stdin of this run"), usedStdin);
 	const stdout = h("pre", { "aria-label": "Output" });
 	const stderr = h("pre", { "aria-label": "Errors" });
 	const output = h(
 		"div",
 		{ class: "run-output" },
 		summary,
+		usedStdinBlock,
 		h("h3", null, "Output"),
 		stdout,
 		h("h3", null, "Errors"),
@@ -67,6 +74,24 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 		),
 	);
 
+	const { doc } = context.session;
+	const sharedStdin = stdinText(doc);
+	stdin.value = readStdin(doc);
+	const onSharedStdin = () => {
+		const next = readStdin(doc);
+		if (stdin.value !== next) stdin.value = next;
+	};
+	sharedStdin.observe(onSharedStdin);
+	stdin.addEventListener("input", () => setStdin(doc, stdin.value));
+
+	/** Why this person cannot run now, or null. */
+	const refusal = (): string | null => {
+		const role = currentRole();
+		if (role === "viewer") return "Viewers cannot run code.";
+		if (role === "editor" && context.ended()) return "The interview has ended: runs are off.";
+		return null;
+	};
+	const currentRole = () => context.currentRole();
 	let online = true;
 	let pending = false;
 	let shownId: string | null = null;
@@ -75,8 +100,13 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 	const superseded = new Set<string>();
 	let pollTimer: ReturnType<typeof setTimeout> | undefined;
 	const refreshButton = () => {
-		runButton.disabled = !online || pending;
+		const why = refusal();
+		runButton.disabled = !online || pending || why !== null;
+		stdin.readOnly = why !== null;
+		offline.hidden = online && why === null;
+		offline.textContent = online ? (why ?? "") : offline.textContent;
 	};
+	const stopAccess = context.onAccess(() => refreshButton());
 
 	function show(id: string, state: string, by: { name: string } | undefined, result?: ExecutionResult): void {
 		if (shownId !== null && shownId !== id) superseded.add(shownId);
@@ -94,6 +124,8 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 		summary.textContent = `${statusInWords(result.status)} · ${result.executionTime} ms${memory}${exit}${cut}${who}`;
 		summary.dataset.status = result.status;
 		resultShownFor = id;
+		usedStdinBlock.hidden = result.stdin === undefined;
+		usedStdin.textContent = result.stdin ?? "";
 		// Shown as a terminal would; the raw text stays in the API and the stored result.
 		stdout.textContent = terminalText(result.output);
 		stderr.textContent = terminalText(result.error);
@@ -127,7 +159,7 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 	}
 
 	async function run(): Promise<void> {
-		if (!online || pending) return;
+		if (!online || pending || refusal() !== null) return;
 		pending = true;
 		refreshButton();
 		try {
@@ -159,7 +191,6 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 
 	const stopConnectivity = onConnectivity((state) => {
 		online = state.online;
-		offline.hidden = state.online;
 		offline.textContent = state.reason ?? "";
 		runButton.title = state.reason ?? "Run (Ctrl+Enter)";
 		refreshButton();
@@ -176,6 +207,8 @@ export function mountRunPanel(context: SessionPanelContext): () => void {
 	return () => {
 		clearTimeout(pollTimer);
 		stopConnectivity();
+		stopAccess();
+		sharedStdin.unobserve(onSharedStdin);
 		context.session.provider.off("stateless", onStateless);
 		context.editor.view.dom.removeEventListener("keydown", onKey, true);
 	};

@@ -43,7 +43,7 @@ export function loadSessionList(userId: string): SessionSummary[] | null {
 }
 
 /** A session role as the server names it. */
-export type CachedRole = "owner" | "editor" | "viewer";
+export type CachedRole = "owner" | "interviewer" | "editor" | "viewer";
 
 /**
  * This person's role in a session from the last stored list, or null when unknown. Offline the
@@ -57,7 +57,7 @@ export function cachedSessionRole(userId: string, sessionId: string): CachedRole
 		role = null;
 	}
 	role ??= loadSessionList(userId)?.find((s) => s.id === sessionId)?.role;
-	return role === "owner" || role === "editor" || role === "viewer" ? role : null;
+	return role === "owner" || role === "interviewer" || role === "editor" || role === "viewer" ? role : null;
 }
 
 const roleKey = (userId: string, sessionId: string) => `tandem.role.${userId}.${sessionId}`;

@@ -63,8 +63,9 @@ function field(label: string, value: string, multiline: boolean, disabled: boole
  */
 export function mountTestsPanel(context: SessionPanelContext): () => void {
 	const { doc } = context.session;
-	const isOwner = context.role === "owner";
-	const canEdit = context.role !== "viewer";
+	// Owner and interviewers manage tests, hidden ones included; the server refuses anyone else's change.
+	const isOwner = context.role === "owner" || context.role === "interviewer";
+	const canEdit = isOwner;
 	let hiddenTests: TestView[] = [];
 
 	const list = h("ol", { class: "tests-list", "aria-label": "Test cases" });
@@ -95,7 +96,7 @@ export function mountTestsPanel(context: SessionPanelContext): () => void {
 				addStdin,
 				h("label", { for: "new-test-expected" }, "Expected output"),
 				addExpected,
-				isOwner && h("label", { for: "new-test-hidden" }, addHidden, " Hidden (only you see it)"),
+				isOwner && h("label", { for: "new-test-hidden" }, addHidden, " Hidden (only interviewers see it)"),
 				addButton,
 			),
 			h("div", { class: "run-actions" }, runButton, offline),
@@ -254,7 +255,9 @@ export function mountTestsPanel(context: SessionPanelContext): () => void {
 	let online = true;
 	let running = false;
 	const refreshRun = () => {
-		runButton.disabled = !online || running;
+		const role = context.currentRole();
+		const refused = role === "viewer" || (role === "editor" && context.ended());
+		runButton.disabled = !online || running || refused;
 	};
 	runButton.addEventListener("click", async () => {
 		running = true;
@@ -280,6 +283,7 @@ export function mountTestsPanel(context: SessionPanelContext): () => void {
 		refreshRun();
 	});
 
+	const stopAccess = context.onAccess(() => refreshRun());
 	const tests = testsArray(doc);
 	const onTests = () => render();
 	tests.observeDeep(onTests);
@@ -288,6 +292,7 @@ export function mountTestsPanel(context: SessionPanelContext): () => void {
 
 	return () => {
 		tests.unobserveDeep(onTests);
+		stopAccess();
 		stopConnectivity();
 		context.session.provider.off("stateless", onStateless);
 	};

@@ -7,6 +7,7 @@ describe("routes", () => {
 		expect(matchRoute("/login")).toEqual({ name: "login" });
 		expect(matchRoute("/signup/")).toEqual({ name: "signup" });
 		expect(matchRoute("/s/Abc_123-xyz")).toEqual({ name: "session", id: "Abc_123-xyz" });
+		expect(matchRoute("/join/Tok_en-123")).toEqual({ name: "join", token: "Tok_en-123" });
 	});
 
 	it("refuses session paths that are not session ids", () => {

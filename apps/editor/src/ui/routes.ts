@@ -4,10 +4,13 @@ export type Route =
 	| { readonly name: "signup" }
 	| { readonly name: "sessions" }
 	| { readonly name: "session"; readonly id: string }
+	| { readonly name: "join"; readonly token: string }
 	| { readonly name: "notFound" };
 
 /** Session ids as the server issues them (nanoid alphabet); longer ones are never valid. */
 const SESSION_PATH = /^\/s\/([A-Za-z0-9_-]{1,64})\/?$/;
+/** Invite-link tokens as the server issues them. */
+const JOIN_PATH = /^\/join\/([A-Za-z0-9_-]{1,128})\/?$/;
 
 export function matchRoute(pathname: string): Route {
 	if (pathname === "/" || pathname === "/sessions" || pathname === "/sessions/") return { name: "sessions" };
@@ -15,6 +18,8 @@ export function matchRoute(pathname: string): Route {
 	if (pathname === "/signup" || pathname === "/signup/") return { name: "signup" };
 	const m = SESSION_PATH.exec(pathname);
 	if (m?.[1]) return { name: "session", id: m[1] };
+	const j = JOIN_PATH.exec(pathname);
+	if (j?.[1]) return { name: "join", token: j[1] };
 	return { name: "notFound" };
 }
 

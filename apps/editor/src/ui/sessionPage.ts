@@ -1,6 +1,7 @@
 import { codeText, LANGUAGES, META, metaMap, readLanguage, readTitle, setLanguage } from "@tandem/crdt-schema";
 import { ApiError, errorMessage } from "../api/apiClient.ts";
 import type { Auth } from "../auth/authStore.ts";
+import { decodeAccessMessage } from "../collab/accessMessage.ts";
 import { createEditor } from "../editor/createEditor.ts";
 import { isPendingSession } from "../storage/pendingSessions.ts";
 import { cachedSessionRole, saveSessionRole } from "../storage/sessionListCache.ts";
@@ -9,7 +10,7 @@ import { whenIdle } from "./idle.ts";
 import { appLink, navigate } from "./navigation.ts";
 import { presenceList } from "./presenceList.ts";
 import { loginPath, sessionPath } from "./routes.ts";
-import type { SessionRole } from "./sessionPanels.ts";
+import { isManagerRole, type SessionRole } from "./sessionPanels.ts";
 import type { SessionStart, SessionView } from "./sessionStart.ts";
 import { languageSelect } from "./sessionsPage.ts";
 import { connectionBadge, syncBadge } from "./statusBadges.ts";
@@ -30,7 +31,7 @@ function problemPage(root: HTMLElement, heading: string, message: string): void 
 function roleOf(view: SessionView, userId: string): SessionRole | null {
 	if (view.ownerId === userId) return "owner";
 	const role = view.participants.find((p) => p.userId === userId)?.role;
-	return role === "owner" || role === "editor" || role === "viewer" ? role : null;
+	return role === "owner" || role === "interviewer" || role === "editor" || role === "viewer" ? role : null;
 }
 
 /**
@@ -56,6 +57,8 @@ export async function renderSessionPage(
 	let roleKnown = role !== null;
 	let serverReadOnly = session.status().readOnly;
 	let serverAccepted = session.status().authenticated;
+	let ended = false;
+	const accessListeners = new Set<() => void>();
 	/** The language once the document or the server says it, or null (plain text meanwhile). */
 	const knownLanguage = () => (meta.has(META.language) ? readLanguage(doc) : (view?.language ?? null));
 	const currentTitle = () => readTitle(doc) || view?.title || "Untitled session";
@@ -68,6 +71,12 @@ export async function renderSessionPage(
 	const refused = h("p", { class: "error banner", role: "alert", hidden: true });
 	// A local change refused for size (RELIABILITY 39): said in words until the next change goes through.
 	const changeRefused = h("p", { class: "error banner", role: "alert", hidden: true, "data-notice": "size-limit" });
+	const endedBanner = h(
+		"p",
+		{ class: "banner ended-banner", role: "status", hidden: true },
+		"The interview has ended. The code is read-only and runs are off until an interviewer reopens it.",
+	);
+	const participantsSlot = h("div", { class: "participants-slot" });
 	const editorHost = h("section", { class: "editor-pane", "aria-label": "Editor", "data-slot": "editor" });
 	const share = h("span", { class: "share" });
 	const presence = provider.awareness ? presenceList(provider.awareness) : null;
@@ -93,6 +102,7 @@ export async function renderSessionPage(
 			),
 			refused,
 			changeRefused,
+			endedBanner,
 			h(
 				"div",
 				{ class: "workspace" },
@@ -100,7 +110,13 @@ export async function renderSessionPage(
 				h(
 					"aside",
 					{ class: "side" },
-					h("section", { class: "people", "aria-label": "People" }, h("h2", null, "People"), presence?.element),
+					h(
+						"section",
+						{ class: "people", "aria-label": "People" },
+						h("h2", null, "People"),
+						presence?.element,
+						participantsSlot,
+					),
 					slots.call,
 				),
 				slots.run,
@@ -111,7 +127,8 @@ export async function renderSessionPage(
 
 	// Viewers read, and whoever the server says reads; so does everyone until either the role is
 	// known or the server has accepted them (its scope tells editors from viewers).
-	const wantReadOnly = () => serverReadOnly || role === "viewer" || (!roleKnown && !serverAccepted);
+	const wantReadOnly = () =>
+		serverReadOnly || role === "viewer" || (ended && role === "editor") || (!roleKnown && !serverAccepted);
 	let isReadOnly = wantReadOnly();
 	let shownLanguage = knownLanguage();
 	const editor = createEditor({
@@ -132,9 +149,23 @@ export async function renderSessionPage(
 	const applyReadOnly = () => {
 		isReadOnly = wantReadOnly();
 		editor.setReadOnly(isReadOnly);
-		readOnlyBadge.hidden = !(serverReadOnly || role === "viewer");
+		readOnlyBadge.hidden = !(serverReadOnly || role === "viewer" || (ended && role === "editor"));
 		language.disabled = isReadOnly;
+		endedBanner.hidden = !ended;
 	};
+	const accessChanged = () => {
+		applyReadOnly();
+		for (const listener of accessListeners) listener();
+	};
+	// Role changes and the end of the interview arrive live from the server.
+	const onAccessMessage = ({ payload }: { payload: string }) => {
+		const access = decodeAccessMessage(payload);
+		if (!access) return;
+		role = access.role;
+		ended = access.ended;
+		accessChanged();
+	};
+	provider.on("stateless", onAccessMessage);
 	applyReadOnly();
 
 	language.addEventListener("change", () => {
@@ -172,6 +203,7 @@ export async function renderSessionPage(
 		for (const cleanup of cleanups.reverse()) cleanup();
 		stopStatus();
 		doc.off("update", clearRefusal);
+		provider.off("stateless", onAccessMessage);
 		meta.unobserve(onMeta);
 		presence?.destroy();
 		editor.destroy();
@@ -181,15 +213,32 @@ export async function renderSessionPage(
 	// Sharing and the panels are not needed to read or type: their code loads once the role is
 	// known and the editor has started.
 	const mountExtras = async () => {
-		const [{ shareDialog }, { SESSION_PANELS }] = await Promise.all([
+		const [{ shareDialog }, { SESSION_PANELS }, { mountParticipants }] = await Promise.all([
 			import("./shareDialog.ts"),
 			import("./sessionPanels.ts"),
+			import("./participantsPanel.ts"),
 		]);
 		if (closed) return;
-		share.replaceWith(shareDialog(sessionId, role === "owner"));
+		share.replaceWith(shareDialog(sessionId, isManagerRole(role)));
+		const onAccess = (listener: () => void) => {
+			accessListeners.add(listener);
+			return () => accessListeners.delete(listener);
+		};
+		const access = { ended: () => ended, onAccess, role: () => role };
+		cleanups.push(mountParticipants(participantsSlot, { sessionId, session, user: auth.user, ...access }));
 		for (const mount of SESSION_PANELS) {
 			try {
-				const cleanup = mount({ sessionId, session, editor, user: auth.user, role, slots });
+				const cleanup = mount({
+					sessionId,
+					session,
+					editor,
+					user: auth.user,
+					role,
+					slots,
+					ended: access.ended,
+					currentRole: access.role,
+					onAccess,
+				});
 				if (cleanup) cleanups.push(cleanup);
 			} catch (e: unknown) {
 				console.error("panel failed to mount", e);
@@ -207,6 +256,7 @@ export async function renderSessionPage(
 			if (closed) return;
 			view = answer;
 			role = roleOf(answer, auth.user.id);
+			ended = Boolean(answer.endedAt);
 			saveSessionRole(auth.user.id, sessionId, role);
 			onMeta();
 			roleSettled();

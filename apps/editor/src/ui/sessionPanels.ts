@@ -14,7 +14,12 @@ export interface SessionSlots {
 	readonly call: HTMLElement;
 }
 
-export type SessionRole = "owner" | "editor" | "viewer";
+export type SessionRole = "owner" | "interviewer" | "editor" | "viewer";
+
+/** Owner and interviewers manage tests, participants, links and the end of the interview. */
+export function isManagerRole(role: SessionRole | null): boolean {
+	return role === "owner" || role === "interviewer";
+}
 
 export interface SessionPanelContext {
 	readonly sessionId: string;
@@ -23,6 +28,11 @@ export interface SessionPanelContext {
 	readonly user: { readonly id: string; readonly username: string };
 	/** Null when the role could not be fetched (offline); the server still enforces it. */
 	readonly role: SessionRole | null;
+	/** Whether the interview is ended now, and a way to hear when that or the role changes. */
+	readonly ended: () => boolean;
+	/** The role now (it changes live); `role` is the one the panel mounted with. */
+	readonly currentRole: () => SessionRole | null;
+	readonly onAccess: (listener: () => void) => () => void;
 	readonly slots: SessionSlots;
 }
 

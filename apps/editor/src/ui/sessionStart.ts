@@ -10,6 +10,8 @@ export interface SessionView {
 	readonly title: string;
 	readonly language: string;
 	readonly participants: readonly { readonly userId: string; readonly role: string }[];
+	/** When the interview was ended; null while open. */
+	readonly endedAt?: string | null;
 }
 
 /** What opening `/s/{id}` waits for, all started at once. */

@@ -7,6 +7,97 @@ interface InviteAnswer {
 	readonly invitation?: { readonly email: string; readonly role: string };
 }
 
+/** POST/GET /session/{id}/links. */
+interface InviteLink {
+	readonly id: string;
+	readonly role: "editor" | "viewer";
+	readonly url: string;
+}
+
+/** Who a link lets in, in plain words (shown next to each link). */
+export function linkAudience(role: "editor" | "viewer"): string {
+	return role === "editor"
+		? "Anyone with this link can join as an editor (the candidate): they edit and run the code. No account needed."
+		: "Anyone with this link can join as a viewer: they watch, but cannot edit or run. No account needed.";
+}
+
+/** The invite-link part of Share (owner and interviewers): make a link with a role, copy it, revoke it. */
+function linksSection(sessionId: string): HTMLElement {
+	const base = `/session/${encodeURIComponent(sessionId)}/links`;
+	const list = h("ul", { class: "invite-links", "aria-label": "Invite links" });
+	const status = h("p", { class: "muted", role: "status" });
+	const role = h(
+		"select",
+		{ name: "link-role", id: "link-role" },
+		h("option", { value: "editor" }, "Editor (candidate)"),
+		h("option", { value: "viewer" }, "Viewer"),
+	);
+	const create = h("button", { type: "button" }, "Create link");
+
+	function row(link: InviteLink): HTMLElement {
+		const input = h("input", {
+			readonly: true,
+			value: link.url,
+			class: "share-url",
+			"aria-label": `Invite link (${link.role})`,
+		});
+		const copy = h("button", { type: "button", "aria-label": `Copy ${link.role} link` }, "Copy");
+		copy.addEventListener("click", async () => {
+			status.textContent = (await copyText(link.url, input))
+				? "Link copied."
+				: "Could not copy: select the link and copy it.";
+		});
+		const revoke = h(
+			"button",
+			{ type: "button", class: "secondary", "aria-label": `Revoke ${link.role} link` },
+			"Revoke",
+		);
+		revoke.addEventListener("click", async () => {
+			try {
+				await api("DELETE", `${base}/${encodeURIComponent(link.id)}`);
+				status.textContent = "Link revoked: it lets nobody in any more.";
+			} catch (e: unknown) {
+				status.textContent = errorMessage(e);
+			}
+			await refresh();
+		});
+		return h("li", { "data-link-id": link.id }, h("p", null, linkAudience(link.role)), input, copy, revoke);
+	}
+
+	async function refresh(): Promise<void> {
+		try {
+			const links = await api<InviteLink[]>("GET", base);
+			list.replaceChildren(...links.map(row));
+			if (links.length === 0) list.append(h("li", { class: "muted" }, "No invite links yet."));
+		} catch (e: unknown) {
+			status.textContent = errorMessage(e);
+		}
+	}
+
+	create.addEventListener("click", async () => {
+		create.disabled = true;
+		try {
+			await api<InviteLink>("POST", base, { role: role.value });
+			status.textContent = "Link created: copy it and send it to the person.";
+		} catch (e: unknown) {
+			status.textContent = errorMessage(e);
+		} finally {
+			create.disabled = false;
+		}
+		await refresh();
+	});
+	void refresh();
+	return h(
+		"section",
+		{ class: "links", "aria-label": "Invite links" },
+		h("h3", null, "Invite links"),
+		h("label", { class: "field", for: "link-role" }, h("span", null, "Link role"), role),
+		create,
+		list,
+		status,
+	);
+}
+
 async function copyText(text: string, input: HTMLInputElement): Promise<boolean> {
 	try {
 		await navigator.clipboard.writeText(text);
@@ -19,10 +110,10 @@ async function copyText(text: string, input: HTMLInputElement): Promise<boolean>
 }
 
 /**
- * The "Share" button and its dialog: the session URL with "Copy link", and (for the owner)
- * invite by username or email as editor or viewer.
+ * The "Share" button and its dialog: the session URL with "Copy link", and (for the owner and
+ * interviewers) invite links with a role and invitations by username or email.
  */
-export function shareDialog(sessionId: string, isOwner: boolean): HTMLElement {
+export function shareDialog(sessionId: string, isManager: boolean): HTMLElement {
 	const url = `${location.origin}/s/${encodeURIComponent(sessionId)}`;
 	const link = h("input", { readonly: true, value: url, class: "share-url" });
 	const copyStatus = h("p", { class: "muted", role: "status" });
@@ -37,7 +128,8 @@ export function shareDialog(sessionId: string, isOwner: boolean): HTMLElement {
 	const role = h(
 		"select",
 		{ name: "role" },
-		h("option", { value: "editor" }, "Editor"),
+		h("option", { value: "editor" }, "Editor (candidate)"),
+		h("option", { value: "interviewer" }, "Interviewer"),
 		h("option", { value: "viewer" }, "Viewer"),
 	);
 	const inviteStatus = h("p", { class: "invite-status", role: "status" });
@@ -87,9 +179,11 @@ export function shareDialog(sessionId: string, isOwner: boolean): HTMLElement {
 		{ class: "share-dialog", "aria-labelledby": "share-title" },
 		h("h2", { id: "share-title" }, "Share this session"),
 		h("label", { class: "field" }, h("span", null, "Link"), link),
+		h("p", { class: "muted" }, "This address opens the session for people already in it."),
 		copy,
 		copyStatus,
-		isOwner ? form : h("p", { class: "muted" }, "Only the owner can invite people."),
+		isManager ? linksSection(sessionId) : null,
+		isManager ? form : h("p", { class: "muted" }, "Only the owner and interviewers can invite people."),
 		close,
 	);
 	close.addEventListener("click", () => dialog.close());

@@ -38,7 +38,11 @@ function setTokenCookie(reply: FastifyReply, token: string, maxAgeSeconds: numbe
 	reply.setCookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: "lax", path: "/", maxAge: maxAgeSeconds, secure });
 }
 
-async function issue(ctx: ServerContext, reply: FastifyReply, user: UserRow, secure: boolean) {
+/**
+ * Sign a token for `user`, set it as the httpOnly cookie the browser uses (RELIABILITY 51), and
+ * answer `{token, user}` (scripts use the token as a bearer). `secure`: the request came over TLS.
+ */
+export async function issue(ctx: ServerContext, reply: FastifyReply, user: UserRow, secure: boolean) {
 	const token = await ctx.tokens.sign({ userId: user.id, tokenVersion: user.tokenVersion });
 	setTokenCookie(reply, token, ctx.tokens.ttlSeconds, secure);
 	return { token, user: publicUser(user) };

@@ -8,24 +8,57 @@ export type UserRow = typeof users.$inferSelect;
 /** A user as the API shows it: never the password hash. */
 export interface PublicUser {
 	readonly id: string;
+	/** For a guest, the name it typed on /join. */
 	readonly username: string;
 	readonly email: string;
 	readonly createdAt: string;
 	readonly updatedAt: string;
+	/** Present and true for a guest account (POST /join without an account). */
+	readonly guest?: true;
 }
 
 export function publicUser(u: UserRow): PublicUser {
 	return {
 		id: u.id,
-		username: u.username,
-		email: u.email,
+		username: u.displayName ?? u.username,
+		email: u.guestSessionId !== null ? "" : u.email,
 		createdAt: u.createdAt.toISOString(),
 		updatedAt: u.updatedAt.toISOString(),
+		...(u.guestSessionId !== null ? { guest: true as const } : {}),
 	};
 }
 
 /** Usernames compare without case (RELIABILITY 50): the unique index is on lower(username). */
 const sameUsername = (username: string) => eq(sql`lower(${users.username})`, username.toLowerCase());
+
+/** Longest name a guest may type on /join. */
+export const MAX_GUEST_NAME_CHARS = 64;
+
+/**
+ * Make a guest account for one session: it has no password (it cannot log in) and reaches only
+ * `sessionId`. Its username and email are internal and unique; people see `displayName`.
+ */
+export async function insertGuest(db: Db, values: { displayName: string; sessionId: string }): Promise<UserRow> {
+	const id = nanoid();
+	const [row] = await db
+		.insert(users)
+		.values({
+			id,
+			username: `guest~${id}`,
+			email: `${id}@guest.invalid`,
+			passwordHash: "",
+			displayName: values.displayName,
+			guestSessionId: values.sessionId,
+		})
+		.returning();
+	if (!row) throw new Error("insert returned no row");
+	return row;
+}
+
+/** Whether this is a guest account (made by POST /join; reaches one session only). */
+export function isGuest(u: UserRow): boolean {
+	return u.guestSessionId !== null;
+}
 
 /** Which unique field a new user collides with, if any (the username regardless of case). */
 export async function takenField(db: Db, username: string, email: string): Promise<"username" | "email" | null> {

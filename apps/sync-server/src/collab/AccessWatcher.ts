@@ -1,14 +1,15 @@
 import type { Hocuspocus } from "@hocuspocus/server";
 import { findUserById } from "../auth/users.ts";
 import type { Db } from "../db/database.ts";
-import { roleOf } from "../sessions/sessionRepository.ts";
-import { applyRoleToConnections, closeUserConnections } from "./AuthExtension.ts";
+import { accessOf } from "../sessions/sessionRepository.ts";
+import { applyAccess, closeUserConnections } from "./AuthExtension.ts";
 import { isCollabContext } from "./collabContext.ts";
 
 /**
- * Re-checks the role and token version behind every open socket of this node, so a
- * downgrade, removal or logout made on another node reaches this one within one interval
- * (RELIABILITY 20, 27). Local changes are applied at once by the routes themselves.
+ * Re-checks the role, the interview's end and the token version behind every open socket of
+ * this node, so a downgrade, removal, end of interview or logout made on another node reaches
+ * this one within one interval (RELIABILITY 20, 27). Local changes are applied at once by the
+ * routes themselves.
  */
 export class AccessWatcher {
 	private timer: NodeJS.Timeout | undefined;
@@ -38,7 +39,10 @@ export class AccessWatcher {
 		if (this.running) return;
 		this.running = true;
 		try {
-			const pairs = new Map<string, { sessionId: string; userId: string; role: string; tokenVersion: number }>();
+			const pairs = new Map<
+				string,
+				{ sessionId: string; userId: string; role: string; ended: boolean; tokenVersion: number }
+			>();
 			for (const document of this.hocuspocus.documents.values()) {
 				for (const connection of document.getConnections()) {
 					const c = connection.context as unknown;
@@ -47,6 +51,7 @@ export class AccessWatcher {
 						sessionId: document.name,
 						userId: c.user.id,
 						role: c.role,
+						ended: c.ended,
 						tokenVersion: c.tokenVersion,
 					});
 				}
@@ -59,8 +64,12 @@ export class AccessWatcher {
 					closeUserConnections(this.hocuspocus, pair.userId);
 					continue;
 				}
-				const role = await roleOf(this.db, pair.sessionId, pair.userId);
-				if (role !== pair.role) applyRoleToConnections(this.hocuspocus, pair.sessionId, pair.userId, role);
+				const access = await accessOf(this.db, pair.sessionId, pair.userId);
+				const role = access?.role ?? null;
+				const ended = access ? access.endedAt !== null : pair.ended;
+				if (role !== pair.role || ended !== pair.ended) {
+					applyAccess(this.hocuspocus, pair.sessionId, (c) => (c.user.id === pair.userId ? { role, ended } : null));
+				}
 			}
 		} catch (e: unknown) {
 			console.error(JSON.stringify({ level: "error", msg: "access sweep failed", err: String(e) }));

@@ -8,8 +8,9 @@ import type {
 import { tokenFromCookieHeader, userForToken } from "../auth/requestAuth.ts";
 import type { TokenService } from "../auth/tokens.ts";
 import type { Db } from "../db/database.ts";
+import { canEditDocument, type Role } from "../sessions/roles.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
-import { type Role, roleOf } from "../sessions/sessionRepository.ts";
+import { accessOf, shownName } from "../sessions/sessionRepository.ts";
 import { AccessRevoked, TokenRevoked } from "./closeEvents.ts";
 import { type CollabContext, isCollabContext } from "./collabContext.ts";
 import { checkIncomingMessage } from "./updateGuard.ts";
@@ -56,10 +57,12 @@ export class AuthExtension implements Extension {
 		const raw = token || tokenFromCookieHeader(requestHeaders.get("cookie"));
 		if (!raw) throw new Error("Authentication required");
 		const user = await userForToken({ db: this.db, tokens: this.tokens }, raw);
-		const role = await roleOf(this.db, documentName, user.id);
+		const access = await accessOf(this.db, documentName, user.id);
+		const role = access?.role;
 		if (!role) throw new Error("Not a participant of this session");
-		connectionConfig.readOnly = role === "viewer";
-		return { user: { id: user.id, username: user.username }, tokenVersion: user.tokenVersion, role };
+		const ended = access.endedAt !== null;
+		connectionConfig.readOnly = !canEditDocument(role, ended);
+		return { user: { id: user.id, username: shownName(user) }, tokenVersion: user.tokenVersion, role, ended };
 	}
 
 	/** Refuse malformed or decoder-stalling updates before they reach the document (RELIABILITY 15). */
@@ -96,11 +99,20 @@ export const ACCESS_MESSAGE_TYPE = "access";
 
 /**
  * Sent to each affected connection only, when its role changes while connected:
- * `{"type":"access","role":"viewer"}` (the editor switches to read-only) or `"editor"` (back to editing).
+ * `{"type":"access","role":"viewer","readOnly":true,"ended":false}` (the editor switches to read-only)
+ * or `"editor"` (back to editing); `ended` says the interview was ended (POST /end) or reopened.
  */
 export interface AccessMessage {
 	type: typeof ACCESS_MESSAGE_TYPE;
 	role: Role;
+	readOnly: boolean;
+	ended: boolean;
+}
+
+/** A connection's rights: its role (null: removed) and whether the interview is ended. */
+export interface ConnectionAccess {
+	readonly role: Role | null;
+	readonly ended: boolean;
 }
 
 /**
@@ -115,19 +127,44 @@ export function applyRoleToConnections(
 	userId: string,
 	role: Role | null,
 ): void {
+	applyAccess(hocuspocus, sessionId, (context) => (context.user.id === userId ? { role, ended: context.ended } : null));
+}
+
+/**
+ * Apply the end (or reopening) of an interview to every open socket of the session on this
+ * node: editors become read-only (or editable again) in place and are told with an AccessMessage.
+ */
+export function applyEndedToConnections(hocuspocus: Hocuspocus, sessionId: string, ended: boolean): void {
+	applyAccess(hocuspocus, sessionId, (context) => ({ role: context.role, ended }));
+}
+
+/** Bring each connection of the session to the access `next` gives it (null: leave it as it is). */
+export function applyAccess(
+	hocuspocus: Hocuspocus,
+	sessionId: string,
+	next: (context: CollabContext) => ConnectionAccess | null,
+): void {
 	const document = hocuspocus.documents.get(sessionId);
 	if (!document) return;
 	for (const connection of document.getConnections()) {
 		const context = connection.context as unknown;
-		if (!isCollabContext(context) || context.user.id !== userId) continue;
-		if (role === null) {
+		if (!isCollabContext(context)) continue;
+		const access = next(context);
+		if (access === null) continue;
+		if (access.role === null) {
 			connection.close(AccessRevoked);
 			continue;
 		}
-		if (context.role === role) continue;
-		context.role = role;
-		connection.readOnly = role === "viewer";
-		const message: AccessMessage = { type: ACCESS_MESSAGE_TYPE, role };
+		if (context.role === access.role && context.ended === access.ended) continue;
+		context.role = access.role;
+		context.ended = access.ended;
+		connection.readOnly = !canEditDocument(access.role, access.ended);
+		const message: AccessMessage = {
+			type: ACCESS_MESSAGE_TYPE,
+			role: access.role,
+			readOnly: connection.readOnly,
+			ended: access.ended,
+		};
 		connection.sendStateless(JSON.stringify(message));
 	}
 }

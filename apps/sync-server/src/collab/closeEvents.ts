@@ -13,6 +13,8 @@ export const UpdateTooCostly: CloseEvent = Object.freeze({ code: 4422, reason: "
  * The document connection closes but the socket stays, so the provider does not reconnect and resend it.
  */
 export const DocumentTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Document size limit reached" });
+/** An editor's or viewer's update that touches the tests, which only the owner and interviewers change. */
+export const TestsLocked: CloseEvent = Object.freeze({ code: 4423, reason: "Only interviewers can change tests" });
 /** A call signal over the per-message cap (the HTTP 413 analogue). */
 export const SignalTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Call signal too large" });
 /** Call signals kept coming after a full bucket's worth of drops (the HTTP 429 analogue). */

@@ -1,10 +1,12 @@
-import type { Role } from "../sessions/sessionRepository.ts";
+import type { Role } from "../sessions/roles.ts";
 
 /** What onAuthenticate stores on a collaboration connection. */
 export interface CollabContext {
 	readonly user: { readonly id: string; readonly username: string };
 	readonly tokenVersion: number;
 	role: Role;
+	/** Whether the interview was ended when this connection last learned its access. */
+	ended: boolean;
 }
 
 export function isCollabContext(value: unknown): value is CollabContext {

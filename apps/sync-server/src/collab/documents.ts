@@ -1,5 +1,5 @@
 import type { Hocuspocus } from "@hocuspocus/server";
-import { decodeDocument, readCode, readLanguage, readTitle } from "@tandem/crdt-schema";
+import { decodeDocument, readCode, readLanguage, readStdin, readTitle } from "@tandem/crdt-schema";
 import type * as Y from "yjs";
 import type { DocumentStore } from "../persistence/DocumentStore.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
@@ -9,6 +9,8 @@ export interface SessionDocumentView {
 	readonly code: string;
 	readonly language: string;
 	readonly title: string;
+	/** The shared program input (SPEC CS10). */
+	readonly stdin: string;
 }
 
 /** Context of changes made by the server (REST routes), visible to onChange hooks. */
@@ -52,7 +54,7 @@ export async function viewSessionDocument(
 	const live = hocuspocus.documents.get(sessionId);
 	const doc = live && !live.isLoading ? live : await loadStored(store, sessionId);
 	if (!doc) return null;
-	return { code: readCode(doc), language: readLanguage(doc), title: readTitle(doc) };
+	return { code: readCode(doc), language: readLanguage(doc), title: readTitle(doc), stdin: readStdin(doc) };
 }
 
 async function loadStored(store: DocumentStore, sessionId: string): Promise<Y.Doc | null> {

@@ -33,6 +33,10 @@ export const users = pgTable(
 		email: storedText("email").notNull().unique(),
 		passwordHash: text("password_hash").notNull(),
 		tokenVersion: integer("token_version").notNull().default(0),
+		/** The name a guest typed on /join (null for registered accounts, who show their username). */
+		displayName: storedText("display_name"),
+		/** Set for guest accounts: the one session they can reach (they cannot log in or create sessions). */
+		guestSessionId: text("guest_session_id"),
 		createdAt: stamp("created_at"),
 		updatedAt: stamp("updated_at"),
 	},
@@ -47,6 +51,8 @@ export const sessions = pgTable("sessions", {
 	title: storedText("title").notNull().default(""),
 	code: storedText("code").notNull().default(""),
 	language: text("language").notNull(),
+	/** When the interview was ended (POST /end); null while open. */
+	endedAt: timestamp("ended_at", { withTimezone: true, mode: "date" }),
 	createdAt: stamp("created_at"),
 	updatedAt: stamp("updated_at"),
 });
@@ -137,6 +143,8 @@ export const executionResults = pgTable(
 		submittedByName: storedText("submitted_by_name"),
 		/** Output or error was cut at the result size bound (RELIABILITY 48; migration 0003). */
 		truncated: boolean("truncated").notNull().default(false),
+		/** The stdin the run read (null for runs stored before it was kept). */
+		stdin: storedText("stdin"),
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("execution_results_session_id_idx").on(t.sessionId, t.createdAt)],
@@ -176,4 +184,20 @@ export const testRuns = pgTable(
 		createdAt: stamp("created_at"),
 	},
 	(t) => [index("test_runs_session_id_idx").on(t.sessionId, t.createdAt)],
+);
+
+/** Invite links (POST /session/{id}/links): whoever opens `/join/{token}` joins with `role`. */
+export const inviteLinks = pgTable(
+	"invite_links",
+	{
+		id: text("id").primaryKey(),
+		sessionId: text("session_id")
+			.notNull()
+			.references(() => sessions.id, { onDelete: "cascade" }),
+		token: text("token").notNull().unique(),
+		role: text("role").notNull(),
+		createdById: text("created_by_id"),
+		createdAt: stamp("created_at"),
+	},
+	(t) => [index("invite_links_session_id_idx").on(t.sessionId, t.createdAt)],
 );

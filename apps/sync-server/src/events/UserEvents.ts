@@ -19,7 +19,7 @@ export type UserEvent =
 				readonly id: string;
 				readonly title: string;
 				readonly language: string;
-				readonly role: "editor" | "viewer";
+				readonly role: "interviewer" | "editor" | "viewer";
 			};
 	  };
 

@@ -27,7 +27,7 @@ export function cacheControlFor(relativePath: string): string {
 }
 
 /** Client-side routes of the editor that get index.html (SPA fallback). */
-const APP_ROUTE = /^\/(?:s\/[A-Za-z0-9_-]{1,64}|login|signup|sessions)\/?$/;
+const APP_ROUTE = /^\/(?:s\/[A-Za-z0-9_-]{1,64}|join\/[A-Za-z0-9_-]{1,128}|login|signup|sessions)\/?$/;
 
 /**
  * Serve the built editor at `/`, with index.html for app routes. Register before the API

@@ -58,7 +58,7 @@ function log(fields: Record<string, unknown>): void {
 export class RunHub {
 	readonly queue: RunQueue;
 	private readonly ctx: ServerContext;
-	private readonly jobs = new Map<string, { sessionId: string; submittedBy?: Submitter }>();
+	private readonly jobs = new Map<string, { sessionId: string; submittedBy?: Submitter; stdin?: string }>();
 	private readonly handlers = new Map<string, JobEventHandler>();
 	private readonly unsubscribe: () => void;
 	/** Results handed out but not stored yet (bounded like `jobs`), and ids stored recently. */
@@ -89,8 +89,13 @@ export class RunHub {
 		return this.jobs.get(jobId)?.sessionId;
 	}
 
+	/** Remember a job taken by this node (its submitter and stdin) before it is queued. */
+	remember(job: RunJob): void {
+		this.track(job.id, job.sessionId, job.submittedBy, job.inputs.length === 1 ? job.inputs[0]?.stdin : undefined);
+	}
+
 	async submit(job: RunJob): Promise<void> {
-		this.track(job.id, job.sessionId, job.submittedBy);
+		this.remember(job);
 		await this.queue.submit(job);
 	}
 
@@ -165,9 +170,13 @@ export class RunHub {
 		}
 	}
 
-	private track(jobId: string, sessionId: string, submittedBy?: Submitter): void {
+	private track(jobId: string, sessionId: string, submittedBy?: Submitter, stdin?: string): void {
 		if (this.jobs.has(jobId)) return;
-		this.jobs.set(jobId, submittedBy ? { sessionId, submittedBy } : { sessionId });
+		this.jobs.set(jobId, {
+			sessionId,
+			...(submittedBy ? { submittedBy } : {}),
+			...(stdin !== undefined ? { stdin } : {}),
+		});
 		if (this.jobs.size > MAX_TRACKED_JOBS) {
 			const oldest = this.jobs.keys().next().value;
 			if (oldest !== undefined) this.jobs.delete(oldest);
@@ -181,8 +190,10 @@ export class RunHub {
 			return;
 		}
 		if (event.state === "progress") return;
-		const by = event.submittedBy ?? this.jobs.get(event.jobId)?.submittedBy;
-		const result = event.state === "done" && event.result ? toExecutionResult(event.result, by) : undefined;
+		const known = this.jobs.get(event.jobId);
+		const by = event.submittedBy ?? known?.submittedBy;
+		const result =
+			event.state === "done" && event.result ? toExecutionResult(event.result, by, known?.stdin) : undefined;
 		if (result) void this.store(result);
 		const payload = JSON.stringify({
 			type: "run",

@@ -21,8 +21,15 @@ export interface ExecutionResult {
 	readonly language: string;
 	readonly createdAt: string;
 	readonly submittedBy?: Submitter;
-	/** True when `output` or `error` was cut at MAX_RUN_FIELD_BYTES (RELIABILITY 48). */
+	/**
+	 * True when `output` or `error` was cut: by the runner at its output cap, or here at
+	 * MAX_RUN_FIELD_BYTES (RELIABILITY 40, 48). Cuts fall on a character boundary.
+	 */
 	readonly truncated?: boolean;
+	/** With `truncated`: the limit that was reached, in bytes per stream (RELIABILITY 40). */
+	readonly outputLimitBytes?: number;
+	/** The stdin the run read (the request's, else the session document's). */
+	readonly stdin?: string;
 }
 
 /**
@@ -30,7 +37,7 @@ export interface ExecutionResult {
  * compiler's output when compiling failed) as `error`; each cut to MAX_RUN_FIELD_BYTES, and
  * `truncated` set when either was.
  */
-export function toExecutionResult(result: RunResult, submittedBy?: Submitter): ExecutionResult {
+export function toExecutionResult(result: RunResult, submittedBy?: Submitter, stdin?: string): ExecutionResult {
 	const run = result.runs[0];
 	const compileFailed = result.compile !== undefined && result.compile.status !== "ok";
 	const output = cutText(run?.stdout ?? "", MAX_RUN_FIELD_BYTES);
@@ -47,6 +54,11 @@ export function toExecutionResult(result: RunResult, submittedBy?: Submitter): E
 		language: result.language,
 		createdAt: result.finishedAt,
 		...(submittedBy ? { submittedBy } : {}),
-		...(output.cut || error.cut ? { truncated: true } : {}),
+		...(run?.truncated
+			? { truncated: true, outputLimitBytes: run.outputLimitBytes ?? MAX_RUN_FIELD_BYTES }
+			: output.cut || error.cut
+				? { truncated: true, outputLimitBytes: MAX_RUN_FIELD_BYTES }
+				: {}),
+		...(stdin !== undefined ? { stdin } : {}),
 	};
 }

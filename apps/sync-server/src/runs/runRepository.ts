@@ -1,7 +1,8 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { executionResults, participants, sessions } from "../db/schema.ts";
-import type { Role, SessionRow } from "../sessions/sessionRepository.ts";
+import { isRole, type Role } from "../sessions/roles.ts";
+import type { SessionRow } from "../sessions/sessionRepository.ts";
 import type { ExecutionResult } from "./executionResult.ts";
 
 type Row = typeof executionResults.$inferSelect;
@@ -20,6 +21,7 @@ function toResult(row: Row): ExecutionResult {
 		createdAt: row.createdAt.toISOString(),
 		...(row.submittedById ? { submittedBy: { id: row.submittedById, name: row.submittedByName ?? "" } } : {}),
 		...(row.truncated ? { truncated: true } : {}),
+		...(row.stdin !== null ? { stdin: row.stdin } : {}),
 	};
 }
 
@@ -40,9 +42,14 @@ export async function insertExecutionResult(db: Db, result: ExecutionResult): Pr
 			submittedById: result.submittedBy?.id ?? null,
 			submittedByName: result.submittedBy?.name ?? null,
 			truncated: result.truncated === true,
+			stdin: result.stdin ?? null,
 			createdAt: new Date(result.createdAt),
 		})
-		.onConflictDoNothing();
+		// Only the node that took the run knows its stdin; whichever node inserts first, it fills it in.
+		.onConflictDoUpdate({
+			target: executionResults.id,
+			set: { stdin: sql`coalesce(${executionResults.stdin}, excluded.stdin)` },
+		});
 }
 
 export async function findExecutionResult(db: Db, id: string): Promise<ExecutionResult | undefined> {
@@ -61,13 +68,19 @@ export async function listExecutionResults(db: Db, sessionId: string, limit: num
 	return rows.map(toResult);
 }
 
-/** What a run needs of its session: the id, and the language and code to fall back on. */
-export type RunSession = Pick<SessionRow, "id" | "language" | "code">;
+/** What a run needs of its session: the id, the language and code to fall back on, and whether it ended. */
+export type RunSession = Pick<SessionRow, "id" | "language" | "code" | "endedAt">;
 
 // Built once per database: drizzle's query building cost about as much CPU as PGlite running it.
 function prepareSessionAndRole(db: Db) {
 	return db
-		.select({ id: sessions.id, language: sessions.language, code: sessions.code, role: participants.role })
+		.select({
+			id: sessions.id,
+			language: sessions.language,
+			code: sessions.code,
+			endedAt: sessions.endedAt,
+			role: participants.role,
+		})
 		.from(sessions)
 		.leftJoin(
 			participants,
@@ -89,6 +102,9 @@ export async function findSessionAndRole(
 	if (!query) sessionAndRoleQueries.set(db, (query = prepareSessionAndRole(db)));
 	const row = (await query.execute({ sessionId, userId }))[0];
 	return row
-		? { session: { id: row.id, language: row.language, code: row.code }, role: (row.role as Role | null) ?? null }
+		? {
+				session: { id: row.id, language: row.language, code: row.code, endedAt: row.endedAt },
+				role: isRole(row.role) ? row.role : null,
+			}
 		: undefined;
 }

@@ -4,8 +4,10 @@ import { nanoid } from "nanoid";
 import { z } from "zod";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
+import { canRun, runRefusal } from "../sessions/roles.ts";
 import { requireSessionRole } from "../sessions/sessionAccess.ts";
 import { isSessionId } from "../sessions/sessionIds.ts";
+import { shownName } from "../sessions/sessionRepository.ts";
 import { redactReport, seesHiddenTests } from "../testcases/judge.ts";
 import { findTestRun } from "../testcases/testRunRepository.ts";
 import { type ExecutionResult, toExecutionResult } from "./executionResult.ts";
@@ -83,12 +85,13 @@ export function queueFailure(e: unknown, failedMessage?: string): never {
 
 /**
  * The session of a run, for a user already authenticated: requireSessionRole's checks and
- * answers (every role may run) in one query.
+ * answers in one query. Viewers never run, editors not while the interview is ended (403).
  */
 async function runnableSession(ctx: ServerContext, sessionId: string, userId: string): Promise<RunSession> {
 	const found = isSessionId(sessionId) ? await findSessionAndRole(ctx.db, sessionId, userId) : undefined;
 	if (!found) throw new ApiError("not_found", "Session not found");
 	if (!found.role) throw new ApiError("forbidden", "You are not a participant of this session");
+	if (!canRun(found.role, found.session.endedAt !== null)) throw new ApiError("forbidden", runRefusal(found.role));
 	return found.session;
 }
 
@@ -100,8 +103,8 @@ function newestFirst(a: ExecutionResult, b: ExecutionResult): number {
 
 /**
  * POST /execute-code, POST /submit-code, GET /submissions/{id}, GET /session/{id}/runs,
- * GET /languages. Every participant may run, viewers included: a run reads the document,
- * it never changes it.
+ * GET /languages. The owner, interviewers and editors run (editors not while the interview is
+ * ended); viewers only read. A run without `stdin` reads the session document's stdin.
  */
 export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, access: RunAccess): void {
 	async function prepare(request: Parameters<typeof ctx.requireUser>[0]): Promise<RunJob> {
@@ -110,25 +113,26 @@ export function registerRunRoutes(app: FastifyInstance, ctx: ServerContext, acce
 		const session = await runnableSession(ctx, body.sessionId, user.id);
 		requireHub(access);
 		await access.checkRate(request, user.id, session.id);
-		const { language, code } = await resolveRunSource(ctx, session, body);
-		const stdin = body.stdin ?? "";
+		const { language, code, stdin } = await resolveRunSource(ctx, session, body);
 		checkSize("stdin", stdin, MAX_STDIN_BYTES);
-		return {
+		const job: RunJob = {
 			id: `${RUN_JOB_PREFIX}${nanoid(24)}`,
 			sessionId: session.id,
 			language,
 			code,
 			inputs: [{ id: "stdin", stdin }],
-			submittedBy: { id: user.id, name: user.username },
+			submittedBy: { id: user.id, name: shownName(user) },
 			submittedAt: new Date().toISOString(),
 		};
+		access.hub?.remember(job);
+		return job;
 	}
 
 	app.post("/execute-code", { bodyLimit: RUN_BODY_LIMIT_BYTES }, async (request) => {
 		const job = await prepare(request);
 		const hub = requireHub(access);
 		const verdict = await runJob(hub.queue, job, { timeoutMs: access.waitMs }).catch((e: unknown) => queueFailure(e));
-		const result = toExecutionResult(verdict, job.submittedBy);
+		const result = toExecutionResult(verdict, job.submittedBy, job.inputs[0]?.stdin);
 		// Stored after the answer (the hub stores each verdict once; until then it answers from memory).
 		void hub.store(result);
 		return result;

@@ -1,11 +1,11 @@
 import type { Connection, Hocuspocus } from "@hocuspocus/server";
 import { isCollabContext } from "../collab/collabContext.ts";
-import type { Role } from "../sessions/sessionRepository.ts";
+import type { Role } from "../sessions/roles.ts";
 
 /**
  * Send a stateless message to this node's connections of a session document. `payloadFor`
- * picks the payload per recipient from its user id and current role (null: send nothing), so
- * results can be redacted per user (RELIABILITY 45).
+ * picks the payload per recipient by user and current role (null: send nothing), so results
+ * can be redacted per role.
  * relayStateless skips the Redis hook on purpose: every node gets the queue's events itself
  * and sends to its own connections, so relaying through Redis would deliver twice.
  */

@@ -2,8 +2,9 @@ import type { FastifyRequest } from "fastify";
 import type { UserRow } from "../auth/users.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
+import { ROLES, type Role } from "./roles.ts";
 import { isSessionId } from "./sessionIds.ts";
-import { findSession, type Role, roleOf, type SessionRow } from "./sessionRepository.ts";
+import { findSession, roleOf, type SessionRow } from "./sessionRepository.ts";
 
 /**
  * For route groups: authenticate the request and check the user's role in a session.
@@ -14,7 +15,7 @@ export async function requireSessionRole(
 	ctx: ServerContext,
 	request: FastifyRequest,
 	sessionId: string,
-	allowed: readonly Role[] = ["owner", "editor", "viewer"],
+	allowed: readonly Role[] = ROLES,
 ): Promise<{ user: UserRow; role: Role; session: SessionRow }> {
 	const user = await ctx.requireUser(request);
 	const session = isSessionId(sessionId) ? await findSession(ctx.db, sessionId) : undefined;

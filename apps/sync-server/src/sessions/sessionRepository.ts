@@ -1,9 +1,9 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/database.ts";
 import { documents, participants, sessions, users } from "../db/schema.ts";
+import { isRole, type Role } from "./roles.ts";
 
-/** A participant's role in a session. */
-export type Role = "owner" | "editor" | "viewer";
+export type { Role } from "./roles.ts";
 
 export type SessionRow = typeof sessions.$inferSelect;
 
@@ -12,6 +12,13 @@ export interface ParticipantView {
 	readonly username: string;
 	readonly role: Role;
 	readonly joinedAt: string;
+	/** A guest account made by POST /join (its `username` is the name it typed). */
+	readonly guest: boolean;
+}
+
+/** The name shown for a user: a guest's typed name, else the username. */
+export function shownName(user: { username: string; displayName: string | null }): string {
+	return user.displayName ?? user.username;
 }
 
 export async function findSession(db: Db, id: string): Promise<SessionRow | undefined> {
@@ -25,7 +32,26 @@ export async function roleOf(db: Db, sessionId: string, userId: string): Promise
 		.select({ role: participants.role })
 		.from(participants)
 		.where(and(eq(participants.sessionId, sessionId), eq(participants.userId, userId)));
-	return (rows[0]?.role as Role | undefined) ?? null;
+	const role = rows[0]?.role;
+	return isRole(role) ? role : null;
+}
+
+/** What decides a connection's rights: the role (null: not a participant) and whether the interview ended. */
+export interface SessionAccess {
+	readonly role: Role | null;
+	readonly endedAt: Date | null;
+}
+
+/** The user's role and the session's end in one query; undefined for an unknown session. */
+export async function accessOf(db: Db, sessionId: string, userId: string): Promise<SessionAccess | undefined> {
+	const rows = await db
+		.select({ endedAt: sessions.endedAt, role: participants.role })
+		.from(sessions)
+		.leftJoin(participants, and(eq(participants.sessionId, sessions.id), eq(participants.userId, userId)))
+		.where(eq(sessions.id, sessionId));
+	const row = rows[0];
+	if (!row) return undefined;
+	return { role: isRole(row.role) ? row.role : null, endedAt: row.endedAt };
 }
 
 /** Create the session row, its owner participant and (when seeded) the initial document state, atomically. */
@@ -58,6 +84,8 @@ export async function listParticipants(db: Db, sessionId: string): Promise<Parti
 		.select({
 			userId: participants.userId,
 			username: users.username,
+			displayName: users.displayName,
+			guestSessionId: users.guestSessionId,
 			role: participants.role,
 			joinedAt: participants.joinedAt,
 		})
@@ -67,9 +95,10 @@ export async function listParticipants(db: Db, sessionId: string): Promise<Parti
 		.orderBy(participants.joinedAt);
 	return rows.map((r) => ({
 		userId: r.userId,
-		username: r.username,
-		role: r.role as Role,
+		username: shownName(r),
+		role: isRole(r.role) ? r.role : "viewer",
 		joinedAt: r.joinedAt.toISOString(),
+		guest: r.guestSessionId !== null,
 	}));
 }
 
@@ -136,4 +165,23 @@ export async function removeParticipant(db: Db, sessionId: string, userId: strin
 		.where(and(eq(participants.sessionId, sessionId), eq(participants.userId, userId)))
 		.returning({ userId: participants.userId });
 	return rows.length > 0;
+}
+
+/** Remove a participant; returns whether there was one. */
+export async function deleteParticipant(db: Db, sessionId: string, userId: string): Promise<boolean> {
+	const rows = await db
+		.delete(participants)
+		.where(and(eq(participants.sessionId, sessionId), eq(participants.userId, userId)))
+		.returning({ userId: participants.userId });
+	return rows.length > 0;
+}
+
+/** End (a date) or reopen (null) the interview; returns the updated row. */
+export async function setSessionEnded(
+	db: Db,
+	sessionId: string,
+	endedAt: Date | null,
+): Promise<SessionRow | undefined> {
+	const rows = await db.update(sessions).set({ endedAt }).where(eq(sessions.id, sessionId)).returning();
+	return rows[0];
 }

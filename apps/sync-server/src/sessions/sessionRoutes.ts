@@ -11,12 +11,13 @@ import type { FastifyInstance } from "fastify";
 import * as Y from "yjs";
 import { z } from "zod";
 import { LoginThrottle, type Throttle, type ThrottleLimits } from "../auth/LoginThrottle.ts";
-import { findUserByEmail, findUserById, findUserByUsername, type UserRow } from "../auth/users.ts";
+import { findUserByEmail, findUserById, findUserByUsername, isGuest, type UserRow } from "../auth/users.ts";
 import { applyRoleToConnections } from "../collab/AuthExtension.ts";
 import { viewSessionDocument } from "../collab/documents.ts";
 import { ApiError, parseInput } from "../http/errors.ts";
 import type { ServerContext } from "../server.ts";
 import { claimInvitations, deleteInvitation, upsertInvitation } from "./invitationRepository.ts";
+import { GRANTABLE_ROLES, isManager } from "./roles.ts";
 import { isSessionId, newSessionId, SESSION_ID_PATTERN } from "./sessionIds.ts";
 import {
 	findSession,
@@ -48,7 +49,7 @@ const inviteBody = z
 		username: z.string().trim().min(1).max(254).optional(),
 		email: z.string().trim().toLowerCase().pipe(z.email("email must be a valid address")).optional(),
 		userId: z.string().trim().min(1).max(64).optional(),
-		role: z.enum(["editor", "viewer"], { message: 'role must be "editor" or "viewer"' }).default("editor"),
+		role: z.enum(GRANTABLE_ROLES, { message: 'role must be "interviewer", "editor" or "viewer"' }).default("editor"),
 	})
 	.refine((b) => b.username !== undefined || b.email !== undefined || b.userId !== undefined, {
 		message: "username, email or userId is required",
@@ -106,7 +107,8 @@ export const INVITE_LIMITS: ThrottleLimits = Object.freeze({
 	windowMs: 60 * 60_000,
 });
 
-async function sessionJson(ctx: ServerContext, row: SessionRow) {
+/** A session as GET /session/{id} answers it (CONTRACT: with `endedAt`, null while open). */
+export async function sessionJson(ctx: ServerContext, row: SessionRow) {
 	const [view, participants] = await Promise.all([
 		viewSessionDocument(ctx.hocuspocus, ctx.store, row.id),
 		listParticipants(ctx.db, row.id),
@@ -119,6 +121,7 @@ async function sessionJson(ctx: ServerContext, row: SessionRow) {
 		code: view?.code ?? row.code,
 		language: view?.language ?? row.language,
 		participants,
+		endedAt: row.endedAt?.toISOString() ?? null,
 		createdAt: row.createdAt.toISOString(),
 		updatedAt: row.updatedAt.toISOString(),
 	};
@@ -131,7 +134,7 @@ async function sessionJson(ctx: ServerContext, row: SessionRow) {
 export const GUESS_LIMITS = Object.freeze({ perAccount: 20, perIp: Number.POSITIVE_INFINITY, windowMs: 10 * 60_000 });
 
 /** The session a participant may see: 404 unknown (or malformed id), 403 for strangers, 429 for guessers. */
-async function sessionForParticipant(
+export async function sessionForParticipant(
 	ctx: ServerContext,
 	sessionId: string,
 	user: UserRow,
@@ -168,6 +171,7 @@ export function registerSessionRoutes(
 ): void {
 	app.post("/create-session", async (request, reply) => {
 		const user = await ctx.requireUser(request);
+		if (isGuest(user)) throw new ApiError("forbidden", "A guest account reaches only the session it joined");
 		const body = parseInput(createBody, request.body);
 		const language = body.language ?? "python";
 		const title = body.title ?? "";
@@ -256,7 +260,7 @@ export function registerSessionRoutes(
 		const user = await ctx.requireUser(request);
 		const body = parseInput(inviteBody, request.body);
 		const { row, role } = await sessionForParticipant(ctx, body.sessionId, user, guesses, request.ip);
-		if (role !== "owner") throw new ApiError("forbidden", "Only the owner can invite");
+		if (!isManager(role)) throw new ApiError("forbidden", "Only the owner and interviewers can invite");
 		// Every invitation counts, per inviter (the throttle's address budget is keyed by the inviter).
 		const wait = await invites.check("invite", user.id);
 		if (wait > 0) {
@@ -289,7 +293,7 @@ export function registerSessionRoutes(
 		const invitee = body.userId
 			? await findUserById(ctx.db, body.userId)
 			: await findUserByUsername(ctx.db, body.username as string);
-		if (!invitee) throw new ApiError("not_found", "No such user");
+		if (!invitee || isGuest(invitee)) throw new ApiError("not_found", "No such user");
 		if (invitee.id === row.ownerId) throw new ApiError("invalid_input", "The owner is already a participant");
 		const { created, joinedAt } = await upsertParticipant(ctx.db, row.id, invitee.id, body.role);
 		applyRoleToConnections(ctx.hocuspocus, row.id, invitee.id, body.role);

@@ -26,8 +26,9 @@ import { queueFailure, type RunAccess, requireHub } from "../runs/runRoutes.ts";
 import { checkSize, RUN_BODY_LIMIT_BYTES, resolveRunSource } from "../runs/runSource.ts";
 import { sendToSession } from "../runs/sessionBroadcast.ts";
 import type { ServerContext } from "../server.ts";
+import { canRun, isManager, type Role, runRefusal } from "../sessions/roles.ts";
 import { requireSessionRole } from "../sessions/sessionAccess.ts";
-import type { Role } from "../sessions/sessionRepository.ts";
+import { shownName } from "../sessions/sessionRepository.ts";
 import {
 	deleteHiddenTest,
 	findHiddenTest,
@@ -120,8 +121,9 @@ async function checkHiddenRoom(ctx: ServerContext, sessionId: string, addedBytes
 	}
 }
 
+/** Only the owner and interviewers change tests, visible or hidden (CONTRACT "Interviews"). */
 function canEdit(role: Role): void {
-	if (role === "viewer") throw new ApiError("forbidden", "Viewers cannot change tests");
+	if (!isManager(role)) throw new ApiError("forbidden", "Only the owner and interviewers can change tests");
 }
 
 function readVisible(ctx: ServerContext, sessionId: string): Promise<TestCase[]> {
@@ -301,6 +303,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 	app.post("/session/:sessionId/run-tests", { bodyLimit: RUN_BODY_LIMIT_BYTES }, async (request) => {
 		const { sessionId } = parseInput(sessionParams, request.params);
 		const { user, role, session } = await requireSessionRole(ctx, request, sessionId);
+		if (!canRun(role, session.endedAt !== null)) throw new ApiError("forbidden", runRefusal(role));
 		const body = parseInput(runTestsBody, request.body);
 		const hub = requireHub(access);
 		await access.checkRate(request, user.id, sessionId);
@@ -330,7 +333,7 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 			language,
 			code,
 			inputs: all.map(({ test }, i) => ({ id: `c${i}`, stdin: test.stdin })),
-			submittedBy: { id: user.id, name: user.username },
+			submittedBy: { id: user.id, name: shownName(user) },
 			submittedAt: new Date().toISOString(),
 		};
 		const sees = seesHiddenTests(role);
