@@ -5,7 +5,9 @@ set -euo pipefail
 
 # libjemalloc2: the sync-server start script preloads jemalloc (docs/decisions/035).
 # python3-seccomp: libseccomp, which builds the sandbox's seccomp filter (docs/decisions/050).
-packages=(bubblewrap python3-seccomp chromium fonts-dejavu-core util-linux libjemalloc2 haproxy)
+# pgbouncer: the transaction-pooling test (apps/sync-server/test/pgbouncer.test.ts, decision 057); the Sentinel
+# test runs redis-server --sentinel, which the redis-server package already has.
+packages=(bubblewrap python3-seccomp chromium fonts-dejavu-core util-linux libjemalloc2 haproxy pgbouncer)
 # Toolchains for the runner's languages; the machine may already have some of them.
 command -v go >/dev/null || packages+=(golang-go)
 command -v ruby >/dev/null || packages+=(ruby)

@@ -26,7 +26,7 @@ const positiveInt = z.coerce.number().int().positive();
 const envSchema = z.object({
 	REDIS_URL: z
 		.string()
-		.regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+		.regex(/^(rediss?|redis-sentinel):\/\//, "must start with redis://, rediss:// or redis-sentinel://")
 		.optional(),
 	RUN_QUEUE_PREFIX: z
 		.string()

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.ts";
+import { postgresClientOptions } from "./db/database.ts";
 
 describe("loadConfig", () => {
 	it("applies the documented defaults and freezes the result", () => {
@@ -47,5 +48,43 @@ describe("loadConfig", () => {
 		expect(loadConfig({}).metricsToken).toBeUndefined();
 		expect(() => loadConfig({ NODE_ID: "two words" })).toThrow(/NODE_ID/);
 		expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN: must be at least 16 characters/);
+	});
+
+	it("drains after DRAIN_DELAY_MS (default 5 s: the shipped HAProxy's `inter 2s fall 2` plus slack) at DRAIN_SOCKETS_PER_SECOND", () => {
+		expect(loadConfig({})).toMatchObject({ drainDelayMs: 5000, drainSocketsPerSecond: 500 });
+		expect(loadConfig({ DRAIN_DELAY_MS: "0", DRAIN_SOCKETS_PER_SECOND: "50" })).toMatchObject({
+			drainDelayMs: 0,
+			drainSocketsPerSecond: 50,
+		});
+		expect(() => loadConfig({ DRAIN_SOCKETS_PER_SECOND: "0" })).toThrow(/DRAIN_SOCKETS_PER_SECOND/);
+	});
+
+	it("pools Postgres per DATABASE_POOL_MODE and DATABASE_POOL_MAX; transaction mode has no named prepared statements", () => {
+		const plain = loadConfig({ DATABASE_URL: "postgres://h/db" });
+		expect(plain).toMatchObject({ databasePoolMode: "session", databasePoolMax: 10, databaseMigrationUrl: undefined });
+		expect(postgresClientOptions({ poolMode: plain.databasePoolMode, poolMax: plain.databasePoolMax })).toMatchObject({
+			max: 10,
+			prepare: true,
+		});
+		const pooled = loadConfig({
+			DATABASE_URL: "postgres://pgbouncer:6432/db",
+			DATABASE_POOL_MODE: "transaction",
+			DATABASE_POOL_MAX: "3",
+			DATABASE_MIGRATION_URL: "postgres://primary:5432/db",
+		});
+		expect(pooled).toMatchObject({
+			databasePoolMode: "transaction",
+			databasePoolMax: 3,
+			databaseMigrationUrl: "postgres://primary:5432/db",
+		});
+		expect(postgresClientOptions({ poolMode: pooled.databasePoolMode, poolMax: pooled.databasePoolMax })).toMatchObject(
+			{
+				max: 3,
+				prepare: false,
+			},
+		);
+		expect(() => loadConfig({ DATABASE_POOL_MODE: "statement" })).toThrow(/DATABASE_POOL_MODE/);
+		expect(() => loadConfig({ DATABASE_MIGRATION_URL: "mysql://x" })).toThrow(/DATABASE_MIGRATION_URL/);
+		expect(() => loadConfig({ DATABASE_POOL_MODE: "transaction", DATABASE_SCHEMA: "s1" })).toThrow(/search_path/);
 	});
 });

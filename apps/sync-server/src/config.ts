@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { redisOptionsFromUrl } from "@tandem/run-queue";
 import { z } from "zod";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -15,19 +16,36 @@ function parseDurationSeconds(value: string): number | null {
 	return Number(match[1]) * (SECONDS_PER_UNIT[match[2] ?? "s"] ?? 1);
 }
 
+/** Postgres connections per node (DATABASE_POOL_MAX): postgres.js's default; 5,000 nodes × 10 needs a pooler. */
+export const DEFAULT_DATABASE_POOL_MAX = 10;
+
+/**
+ * How long a draining node keeps its sockets open after /readyz turns 503, so the balancer notices first (ms):
+ * deploy/haproxy.cfg checks every 2 s and marks a node down after 2 failures (`inter 2s fall 2`) = 4 s, plus 1 s slack.
+ */
+export const DEFAULT_DRAIN_DELAY_MS = 5000;
+/**
+ * How many sockets a draining node closes per second (issue 13 step 7): 500 clients of one node reconnect over
+ * about 2 s instead of at once, so a rolling restart of many nodes is no reconnect storm.
+ */
+export const DEFAULT_DRAIN_SOCKETS_PER_SECOND = 500;
+
 const schema = z
 	.object({
 		PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
 		HOST: z.string().min(1).default("127.0.0.1"),
 		DATA_DIR: z.string().min(1).default("./data"),
 		DATABASE_URL: z.string().optional(),
+		DATABASE_POOL_MODE: z.enum(["session", "transaction"]).default("session"),
+		DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(DEFAULT_DATABASE_POOL_MAX),
+		DATABASE_MIGRATION_URL: z.string().optional(),
 		DATABASE_SCHEMA: z
 			.string()
 			.regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a plain lower-case SQL identifier")
 			.optional(),
 		REDIS_URL: z
 			.string()
-			.regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+			.regex(/^(rediss?|redis-sentinel):\/\//, "must start with redis://, rediss:// or redis-sentinel://")
 			.optional(),
 		REDIS_PREFIX: z
 			.string()
@@ -63,6 +81,8 @@ const schema = z
 			.string()
 			.regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only (at most 128)")
 			.optional(),
+		DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULT_DRAIN_DELAY_MS),
+		DRAIN_SOCKETS_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_DRAIN_SOCKETS_PER_SECOND),
 		METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 		LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 	})
@@ -107,6 +127,19 @@ export interface Config {
 	readonly logLevel: string;
 	/** Names this node in GET /readyz, /livez and the metrics (NODE_ID; default `hostname-pid`). */
 	readonly nodeId: string;
+	/**
+	 * How DATABASE_URL pools (issue 13 step 5): "session" (a direct server, or PgBouncer in session mode) or
+	 * "transaction" (PgBouncer in transaction mode: no named prepared statements, no session state).
+	 */
+	readonly databasePoolMode: "session" | "transaction";
+	/** Connections this node opens to DATABASE_URL at most (DATABASE_POOL_MAX). */
+	readonly databasePoolMax: number;
+	/** Where migrations run (DATABASE_MIGRATION_URL, a direct server: they hold a session advisory lock); default DATABASE_URL. */
+	readonly databaseMigrationUrl: string | undefined;
+	/** After SIGTERM, how long readiness is 503 before sockets close (DRAIN_DELAY_MS; default DEFAULT_DRAIN_DELAY_MS). */
+	readonly drainDelayMs: number;
+	/** How many sockets per second a drain closes (DRAIN_SOCKETS_PER_SECOND; default DEFAULT_DRAIN_SOCKETS_PER_SECOND). */
+	readonly drainSocketsPerSecond: number;
 	/** When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open like /readyz. */
 	readonly metricsToken: string | undefined;
 }
@@ -131,6 +164,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		);
 	}
 	const problems: string[] = [];
+	if (e.DATABASE_MIGRATION_URL !== undefined && !/^postgres(ql)?:\/\//.test(e.DATABASE_MIGRATION_URL)) {
+		problems.push("DATABASE_MIGRATION_URL: must be a postgres:// URL");
+	}
+	if (e.DATABASE_POOL_MODE === "transaction" && e.DATABASE_SCHEMA !== undefined) {
+		// A transaction pooler hands each transaction any server connection: a per-connection search_path is lost.
+		problems.push(
+			"DATABASE_SCHEMA: not with DATABASE_POOL_MODE=transaction; set the role's search_path (ALTER ROLE … SET search_path) instead",
+		);
+	}
+	if (e.REDIS_URL !== undefined) {
+		try {
+			redisOptionsFromUrl(e.REDIS_URL);
+		} catch (error) {
+			problems.push((error as Error).message);
+		}
+	}
 	const trustProxy = parseTrustProxy(e.TRUST_PROXY, problems);
 	const allowedHosts = parseAllowedHosts(e.ALLOWED_HOSTS, e.HOST, problems);
 	if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
@@ -160,6 +209,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		logLevel: e.LOG_LEVEL,
 		nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
 		metricsToken: e.METRICS_TOKEN,
+		databasePoolMode: e.DATABASE_POOL_MODE,
+		databasePoolMax: e.DATABASE_POOL_MAX,
+		databaseMigrationUrl: e.DATABASE_MIGRATION_URL,
+		drainDelayMs: e.DRAIN_DELAY_MS,
+		drainSocketsPerSecond: e.DRAIN_SOCKETS_PER_SECOND,
 	});
 }
 

@@ -79,13 +79,30 @@ export interface ServerDeps {
 	readonly accessSweepMs?: number;
 }
 
+/** How a drain paces itself (issue 13 step 7). */
+export interface DrainOptions {
+	/** How long readiness is 503 before the first socket closes (ms). */
+	readonly delayMs?: number;
+	/** How many sockets close per second, in DRAIN_BATCHES_PER_SECOND batches. */
+	readonly socketsPerSecond?: number;
+	/** Told after each batch: how many sockets it closed and how many are still open. */
+	readonly onBatch?: (closed: number, stillOpen: number) => void;
+}
+
+/** A drain closes its sockets in this many batches a second (one every 100 ms). */
+export const DRAIN_BATCHES_PER_SECOND = 10;
+
 /** A built server: nothing listens until the caller calls `app.listen`. */
 export interface TandemServer {
 	readonly app: FastifyInstance;
 	readonly hocuspocus: Hocuspocus;
 	readonly ctx: ServerContext;
-	/** Readiness goes false, new sockets are refused, open documents are stored, sockets close. */
-	drain(): Promise<void>;
+	/**
+	 * Readiness goes 503 and new sockets are refused at once; pending stores start; after `delayMs` (the balancer
+	 * has noticed) sockets close `socketsPerSecond` at a time; then every document is stored and unloaded.
+	 * Defaults come from the config (DRAIN_DELAY_MS, DRAIN_SOCKETS_PER_SECOND). Calls after the first share its run.
+	 */
+	drain(options?: DrainOptions): Promise<void>;
 	/** drain(), then close HTTP, Redis and the database. */
 	close(): Promise<void>;
 }
@@ -97,7 +114,15 @@ export interface TandemServer {
  */
 export async function buildServer(config: Config, deps: ServerDeps = {}): Promise<TandemServer> {
 	const database =
-		deps.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
+		deps.database ??
+		openDatabase({
+			url: config.databaseUrl,
+			dataDir: config.dataDir,
+			schema: config.databaseSchema,
+			poolMode: config.databasePoolMode,
+			poolMax: config.databasePoolMax,
+			migrationUrl: config.databaseMigrationUrl,
+		});
 	const state = { draining: false, migrated: false };
 	await database.migrate();
 	state.migrated = true;
@@ -187,7 +212,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const streams = registerEventRoutes(app, ctx, deps.accessSweepMs ?? 3000);
 	for (const group of deps.routes ?? []) await group(app, ctx);
 
-	const closeSockets = attachCollabUpgrade(app.server, hocuspocus, {
+	const sockets = attachCollabUpgrade(app.server, hocuspocus, {
 		maxPayloadBytes: config.wsMaxPayloadBytes,
 		allowedOrigins: config.allowedOrigins,
 		allowedHost: (host) => isAllowedHost(host, config.allowedHosts),
@@ -200,13 +225,25 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	});
 
 	let drained: Promise<void> | undefined;
-	const drain = () => {
+	const drain = (options: DrainOptions = {}) => {
 		drained ??= (async () => {
 			state.draining = true;
 			watcher.stop();
-			streams.closeAll();
 			hocuspocus.flushPendingStores();
-			closeSockets();
+			// The balancer sees /readyz 503 within its check interval × fall and sends no one here after
+			// that; until then reconnecting clients would be sent straight back to this node.
+			const delayMs = options.delayMs ?? config.drainDelayMs;
+			if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+			streams.closeAll();
+			// A bounded rate: a rolling restart of many nodes moves its clients as a trickle, not a storm.
+			const perSecond = options.socketsPerSecond ?? config.drainSocketsPerSecond;
+			const batch = Math.max(1, Math.ceil(perSecond / DRAIN_BATCHES_PER_SECOND));
+			while (sockets.open() > 0) {
+				const closed = sockets.closeSome(batch);
+				options.onBatch?.(closed, sockets.open());
+				if (sockets.open() > 0) await new Promise((r) => setTimeout(r, 1000 / DRAIN_BATCHES_PER_SECOND));
+			}
+			sockets.closeAll();
 			hocuspocus.closeConnections();
 			await waitForUnload(hocuspocus);
 		})();

@@ -1,5 +1,6 @@
 import { type Job, Queue, QueueEvents, Worker } from "bullmq";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { createRedis } from "./redisConnection.ts";
 import {
 	DEFAULT_MAX_PENDING_PER_USER,
 	DEFAULT_MAX_WAITING,
@@ -29,7 +30,7 @@ export interface BullRunQueueOptions extends QueueBounds {
 	lockDurationMs?: number;
 	/** How often live runners look for jobs whose runner died. */
 	stalledIntervalMs?: number;
-	/** Finished jobs are kept this long for status lookups. */
+	/** Finished jobs are kept at most this long for status lookups (default RETAIN_FINISHED_SECONDS). */
 	retainSeconds?: number;
 	/**
 	 * A submitter's job still counted as pending this long after it was submitted, whatever
@@ -40,6 +41,14 @@ export interface BullRunQueueOptions extends QueueBounds {
 
 /** Longer than any job waits and runs: 100 inputs of the runner's wall limit, plus the queue wait. */
 const PENDING_STALE_MS = 30 * 60_000;
+
+/**
+ * Finished jobs stay in Redis at most this long (s) for `status()` (issue 13 step 4): verdicts are stored in
+ * the database, so the queue only needs to outlast a waiter's reconnect. Was an hour: 10M jobs at 10M runs/hour.
+ */
+export const RETAIN_FINISHED_SECONDS = 600;
+/** And at most this many finished jobs per queue: about 36 s at 10M runs/hour, ~1 GB at ~10 KB a job. */
+export const RETAIN_FINISHED_JOBS = 100_000;
 
 interface JobInfo {
 	sessionId: string;
@@ -90,7 +99,8 @@ export class BullRunQueue implements RunQueue {
 			queueName: "runs",
 			lockDurationMs: 5_000,
 			stalledIntervalMs: 5_000,
-			retainSeconds: 3600,
+			retainSeconds: RETAIN_FINISHED_SECONDS,
+			retainJobs: RETAIN_FINISHED_JOBS,
 			pendingStaleMs: PENDING_STALE_MS,
 			maxWaiting: DEFAULT_MAX_WAITING,
 			maxPendingPerUser: DEFAULT_MAX_PENDING_PER_USER,
@@ -106,7 +116,7 @@ export class BullRunQueue implements RunQueue {
 
 	private newConnection(): Redis {
 		// BullMQ workers require maxRetriesPerRequest null (blocking commands must not be retried by ioredis).
-		const redis = new Redis(this.opts.redisUrl, { maxRetriesPerRequest: null });
+		const redis = createRedis(this.opts.redisUrl, { maxRetriesPerRequest: null });
 		redis.on("error", (e: unknown) => console.error("run-queue: redis error", e instanceof Error ? e.message : e));
 		return redis;
 	}
@@ -126,8 +136,8 @@ export class BullRunQueue implements RunQueue {
 			// Every job has a priority (BullMQ runs unprioritized jobs before all prioritized ones).
 			priority: Math.min(rank + 1, MAX_PRIORITY),
 			attempts: 1,
-			removeOnComplete: { age: this.opts.retainSeconds },
-			removeOnFail: { age: this.opts.retainSeconds },
+			removeOnComplete: { age: this.opts.retainSeconds, count: this.opts.retainJobs },
+			removeOnFail: { age: this.opts.retainSeconds, count: this.opts.retainJobs },
 		});
 	}
 

@@ -17,10 +17,7 @@ import {
 /** Jobs kept for status lookups by default; the oldest finished ones are forgotten first. */
 const MAX_RETAINED_JOBS = 5_000;
 
-export interface InProcessRunQueueOptions extends QueueBounds {
-	/** How many jobs `status()` remembers (waiting and running ones are never dropped). */
-	retainJobs?: number;
-}
+export interface InProcessRunQueueOptions extends QueueBounds {}
 
 interface Entry {
 	job: RunJob;

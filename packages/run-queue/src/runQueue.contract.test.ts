@@ -159,6 +159,20 @@ describe.each(implementations)("RunQueue contract (%s)", (_name, make) => {
 		expect(events.filter((e) => e.state === "failed")).toHaveLength(1);
 	});
 
+	it("remembers a bounded number of finished jobs (retainJobs), forgetting the oldest first", async () => {
+		const q = await queue({ retainJobs: 3 });
+		q.process(async (j) => echoResult(j), { concurrency: 1 });
+		const ids: string[] = [];
+		for (let i = 0; i < 5; i++) {
+			const j = job();
+			ids.push(j.id);
+			await runJob(q, j);
+		}
+		expect(await q.status(ids[0] as string)).toBeUndefined();
+		expect(await q.status(ids[1] as string)).toBeUndefined();
+		for (const id of ids.slice(2)) expect((await q.status(id))?.state).toBe("done");
+	});
+
 	it("refuses a malformed job and a duplicate id with a clear error", async () => {
 		const q = await queue();
 		await expect(q.submit({ ...job(), inputs: [] })).rejects.toMatchObject({ code: "invalid_job" });

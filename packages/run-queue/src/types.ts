@@ -198,6 +198,11 @@ export interface QueueBounds {
 	readonly maxWaiting?: number;
 	/** Queued or running jobs per submitter before submit() throws `too_many_pending`. */
 	readonly maxPendingPerUser?: number;
+	/**
+	 * Finished jobs `status()` remembers; the oldest are forgotten first (waiting and running ones never). Every
+	 * verdict is also stored in the database: this only bounds the queue's own memory (issue 13 step 4).
+	 */
+	readonly retainJobs?: number;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import { createRedis } from "@tandem/run-queue";
+import type { Redis } from "ioredis";
 
 /** Limits for login attempts (RELIABILITY 26). */
 export interface ThrottleLimits {
@@ -164,7 +165,7 @@ export class RedisThrottle implements Throttle {
 		this.prefix = options.prefix;
 		this.local = new LoginThrottle(this.limits);
 		this.log = options.log ?? ((line) => console.error(JSON.stringify(line)));
-		this.redis = new Redis(options.url, {
+		this.redis = createRedis(options.url, {
 			// No retries, and a bound on every command (queued while connecting, or sent to a stalled server).
 			maxRetriesPerRequest: 0,
 			commandTimeout: options.commandTimeoutMs ?? 500,

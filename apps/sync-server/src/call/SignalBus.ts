@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import { createRedis } from "@tandem/run-queue";
+import type { Redis } from "ioredis";
 
 /**
  * One call signal on its way to other nodes: the document, the addressee (`to`, a peer id; null
@@ -38,8 +39,8 @@ export class RedisSignalBus implements SignalBus {
 	constructor(url: string, prefix: string, deliver: (envelope: SignalEnvelope) => void) {
 		this.channel = `${prefix}:call-signals`;
 		// A publish while Redis is down fails at once instead of queueing behind the reconnects.
-		this.pub = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-		this.sub = new Redis(url, { maxRetriesPerRequest: null });
+		this.pub = createRedis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+		this.sub = createRedis(url, { maxRetriesPerRequest: null });
 		for (const client of [this.pub, this.sub]) client.on("error", (e: unknown) => this.logOutage(e));
 		this.pub.on("ready", () => {
 			this.loggedOutage = false;

@@ -8,6 +8,7 @@ import {
 	type onChangePayload,
 	type onStoreDocumentPayload,
 } from "@hocuspocus/server";
+import { redisOptionsFromUrl } from "@tandem/run-queue";
 
 // Redlock with retryCount 0 fails at once while another node holds the lock; the holder's store
 // takes well under the lock's lifetime, so a few waits of one lifetime each see it released.
@@ -143,18 +144,17 @@ export class RedisSync extends Redis {
 	}
 }
 
-/** Extension options from a redis:// URL. */
+/** Extension options from a redis://, rediss:// or redis-sentinel:// URL (redisOptionsFromUrl). */
 export function redisSyncConfig(url: string, prefix: string): Partial<Configuration> {
-	const u = new URL(url);
+	// One parser for every Redis client (redisOptionsFromUrl): a Sentinel URL gives `sentinels` + `name`,
+	// and ioredis then ignores host and port and follows the primary across failovers.
+	const { host, port, ...options } = redisOptionsFromUrl(url);
 	return {
-		host: u.hostname,
-		port: Number(u.port || 6379),
+		host: host ?? "127.0.0.1",
+		port: port ?? 6379,
 		prefix: `${prefix}:collab`,
 		options: {
-			...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-			...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-			...(u.protocol === "rediss:" ? { tls: {} } : {}),
-			db: Number(u.pathname.replace("/", "") || 0),
+			...options,
 			// During an outage commands wait for the reconnect instead of failing after 20 retries:
 			// upstream sends some without awaiting them, and those rejections would be unhandled.
 			maxRetriesPerRequest: null,

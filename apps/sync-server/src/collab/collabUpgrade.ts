@@ -18,6 +18,16 @@ export interface CollabUpgradeOptions {
 	readonly reclaimer?: ConnectionMemoryReclaimer;
 }
 
+/** The open collaboration sockets of one server, for draining. */
+export interface CollabSockets {
+	/** How many sockets are open. */
+	open(): number;
+	/** Close up to `count` sockets (oldest first) with 1012 "Server restarting"; returns how many it closed. */
+	closeSome(count: number): number;
+	/** Close every socket at once and stop the memory reclaimer. */
+	closeAll(): void;
+}
+
 /** Paths that upgrade to the collaboration socket: `/collab` and `/collab/{sessionId}`. */
 export function isCollabPath(pathname: string): boolean {
 	if (pathname === "/collab" || pathname === "/collab/") return true;
@@ -33,19 +43,22 @@ function refuse(socket: Duplex, response: string): void {
 /**
  * Serve Hocuspocus on an existing HTTP server's `upgrade` event, the way
  * @hocuspocus/server's Server class does it (crossws), with a frame size cap
- * (RELIABILITY 16) and an Origin check (RELIABILITY 28). Returns a function closing all sockets.
+ * (RELIABILITY 16) and an Origin check (RELIABILITY 28). Returns the open sockets, to close them when draining.
  */
 export function attachCollabUpgrade(
 	server: HttpServer,
 	hocuspocus: Hocuspocus,
 	options: CollabUpgradeOptions,
-): () => void {
+): CollabSockets {
+	// Insertion order: a drain closes the oldest sockets first.
+	const peers = new Set<{ close(code?: number, reason?: string): void }>();
 	const reclaimer = options.reclaimer ?? new ConnectionMemoryReclaimer({ reclaim: exposedGc() });
 	const ws = crossws({
 		serverOptions: { maxPayload: options.maxPayloadBytes },
 		hooks: {
 			open: (peer) => {
 				reclaimer.opened();
+				peers.add(peer);
 				const connection = hocuspocus.handleConnection(
 					peer.websocket as unknown as WebSocketLike,
 					peer.request as Request,
@@ -59,6 +72,7 @@ export function attachCollabUpgrade(
 			},
 			close: (peer, event) => {
 				reclaimer.closed();
+				peers.delete(peer);
 				(
 					peer as unknown as { _hocuspocus?: { handleClose(e: { code: number; reason: string }): void } }
 				)._hocuspocus?.handleClose({
@@ -95,8 +109,23 @@ export function attachCollabUpgrade(
 		});
 	});
 
-	return () => {
-		reclaimer.stop();
-		ws.closeAll(1012, "Server restarting");
+	return {
+		open: () => peers.size,
+		closeSome(count) {
+			let closed = 0;
+			for (const peer of peers) {
+				if (closed >= count) break;
+				// Removed now: its close event comes later, and the next batch must not count it again.
+				peers.delete(peer);
+				peer.close(1012, "Server restarting");
+				closed++;
+			}
+			return closed;
+		},
+		closeAll() {
+			reclaimer.stop();
+			peers.clear();
+			ws.closeAll(1012, "Server restarting");
+		},
 	};
 }

@@ -8,6 +8,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { DEFAULT_DATABASE_POOL_MAX } from "../config.ts";
 import { makeDataDirPrivate } from "./privateDataDir.ts";
 import * as schema from "./schema.ts";
 
@@ -35,29 +36,57 @@ export interface DatabaseOptions {
 	readonly dataDir: string;
 	/** Postgres schema to hold the tables and the migrations journal. */
 	readonly schema?: string | undefined;
+	/** "transaction" behind PgBouncer in transaction mode (see postgresClientOptions); default "session". */
+	readonly poolMode?: "session" | "transaction";
+	/** Connections at most (default DEFAULT_DATABASE_POOL_MAX). */
+	readonly poolMax?: number;
+	/** A direct server for migrations (they hold a session advisory lock); default `url`. */
+	readonly migrationUrl?: string | undefined;
+}
+
+/** The postgres.js options of the query pool: what a pooler in front of Postgres allows. */
+export interface PostgresClientOptions {
+	readonly max: number;
+	/** False in transaction mode: a named prepared statement lives on one server connection, which the next transaction may not get. */
+	readonly prepare: boolean;
+	readonly onnotice: () => void;
+	readonly connection: { search_path?: string };
+}
+
+/**
+ * postgres.js options for DATABASE_URL (issue 13 step 5): `poolMax` connections; in "transaction" mode
+ * (PgBouncer `pool_mode = transaction`) no named prepared statements.
+ */
+export function postgresClientOptions(
+	options: Pick<DatabaseOptions, "schema" | "poolMode" | "poolMax">,
+): PostgresClientOptions {
+	return {
+		max: options.poolMax ?? DEFAULT_DATABASE_POOL_MAX,
+		prepare: options.poolMode !== "transaction",
+		onnotice: () => {},
+		connection: options.schema ? { search_path: options.schema } : {},
+	};
 }
 
 /** Open (but do not migrate) the configured database. */
 export function openDatabase(options: DatabaseOptions): Database {
-	if (options.url) return openPostgres(options.url, options.schema);
+	if (options.url) return openPostgres({ ...options, url: options.url });
 	// The database holds the token secret and password hashes: only this user may read it (RELIABILITY 49).
 	makeDataDirPrivate(options.dataDir);
 	return openPglite(path.join(options.dataDir, "pglite"), options.schema);
 }
 
-function openPostgres(url: string, dbSchema: string | undefined): Database {
-	const client = postgres(url, {
-		max: 10,
-		onnotice: () => {},
-		connection: dbSchema ? { search_path: dbSchema } : {},
-	});
+function openPostgres(options: DatabaseOptions & { url: string }): Database {
+	const dbSchema = options.schema;
+	const pool = postgresClientOptions(options);
+	const client = postgres(options.url, { ...pool, connection: { ...pool.connection } });
 	const db = drizzlePostgres({ client, schema }) as unknown as Db;
 	return {
 		db,
 		kind: "postgres",
 		async migrate() {
 			// Several nodes may boot at once: one connection holds an advisory lock while it migrates.
-			const single = postgres(url, {
+			const single = postgres(options.migrationUrl ?? options.url, {
 				max: 1,
 				onnotice: () => {},
 				connection: dbSchema ? { search_path: dbSchema } : {},

@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import { createRedis } from "@tandem/run-queue";
+import type { Redis } from "ioredis";
 
 /** What a user is told about, live (GET /events). Notifications only: GET /sessions stays the truth. */
 export type UserEvent =
@@ -94,8 +95,8 @@ export class RedisUserEventBus implements UserEventBus {
 	constructor(url: string, prefix: string) {
 		this.channel = `${prefix}:user-events`;
 		// A publish while Redis is down fails at once instead of queueing behind the reconnects.
-		this.pub = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
-		this.sub = new Redis(url, { maxRetriesPerRequest: null });
+		this.pub = createRedis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+		this.sub = createRedis(url, { maxRetriesPerRequest: null });
 		for (const client of [this.pub, this.sub]) client.on("error", (e: unknown) => this.logOutage(e));
 		this.pub.on("ready", () => {
 			this.loggedOutage = false;

@@ -24,6 +24,8 @@ export interface RunMetrics {
 	setInFlight(read: () => { queued: number; running: number }): void;
 	/** A verdict for a job submitted through this node: seconds from submit to verdict. */
 	observeRun(labels: { kind: "run" | "test"; language: string; status: string }, seconds: number): void;
+	/** A run's result row or a test run's report written by this node (each is written by one node: issue 13 step 4). */
+	countStored(kind: "run" | "test"): void;
 }
 
 /** One sync-server node's Prometheus registry (one per server, so tests may build several in one process). */
@@ -82,9 +84,18 @@ export function createServerMetrics(options: { nodeId: string; hocuspocus: Hocus
 		buckets: RUN_BUCKETS_S,
 		registers,
 	});
+	const stored = new Counter({
+		name: "tandem_run_results_stored_total",
+		help: "Run results and test reports this node wrote to the database (one node writes each), by kind.",
+		labelNames: ["kind"],
+		registers,
+	});
 	return {
 		registry,
 		runs: {
+			countStored(kind) {
+				stored.inc({ kind });
+			},
 			setInFlight(read) {
 				readInFlight = read;
 			},

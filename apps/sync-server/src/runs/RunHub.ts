@@ -1,4 +1,5 @@
 import type { RunEvent, RunJob, RunQueue } from "@tandem/run-queue";
+import type { Redis } from "ioredis";
 import type { ServerContext } from "../server.ts";
 import { type ExecutionResult, type Submitter, toExecutionResult } from "./executionResult.ts";
 import { insertExecutionResult } from "./runRepository.ts";
@@ -16,10 +17,34 @@ const MAX_TRACKED_JOBS = 20_000;
  */
 const STORE_RETRY_FIRST_MS = 200;
 const STORE_ATTEMPTS = 9;
+/** How long a result another node writes is still answered from this node's memory (ms): the writer's retries. */
+const UNCLAIMED_MEMORY_MS = 60_000;
 /** How long close() waits for results still being stored. */
 const CLOSE_STORE_WAIT_MS = 10_000;
 
 export type JobEventHandler = (event: RunEvent) => Promise<void>;
+
+/**
+ * Whether this node is the one to write job `jobId`'s verdict (issue 13 step 4): every node hears every
+ * event, and the first to claim the job writes it. True when the claim cannot be made (Redis down): the
+ * writes are idempotent, so a doubled write is the worst case, never a lost one.
+ */
+export type StoreClaim = (jobId: string) => Promise<boolean>;
+
+/** How long a job's write claim lives in Redis (s): far longer than a job's events keep arriving. */
+export const STORE_CLAIM_TTL_SECONDS = 3600;
+
+/** Claims in Redis (`SET key NX EX`) under `prefix`; with no Redis (one node) every claim succeeds. */
+export function redisStoreClaim(redis: Redis | undefined, prefix: string): StoreClaim {
+	if (!redis) return async () => true;
+	return async (jobId) => {
+		try {
+			return (await redis.set(`${prefix}:run-stored:${jobId}`, "1", "EX", STORE_CLAIM_TTL_SECONDS, "NX")) === "OK";
+		} catch {
+			return true;
+		}
+	};
+}
 
 function log(fields: Record<string, unknown>): void {
 	console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", ...fields }));
@@ -41,9 +66,13 @@ export class RunHub {
 	private readonly storedIds = new Set<string>();
 	private closed = false;
 
-	constructor(ctx: ServerContext, queue: RunQueue) {
+	/** Whether this node writes a job's verdict (one node does). */
+	readonly claim: StoreClaim;
+
+	constructor(ctx: ServerContext, queue: RunQueue, claim: StoreClaim = async () => true) {
 		this.ctx = ctx;
 		this.queue = queue;
+		this.claim = claim;
 		this.unsubscribe = queue.subscribe((event) => {
 			this.track(event.jobId, event.sessionId, event.submittedBy);
 			this.handle(event).catch((e: unknown) => log({ msg: "run event failed", jobId: event.jobId, err: String(e) }));
@@ -109,11 +138,17 @@ export class RunHub {
 	}
 
 	private async insertWithRetry(result: ExecutionResult): Promise<void> {
+		if (!(await this.claim(result.id))) {
+			// Another node writes it; this node answers from memory until that row surely exists.
+			setTimeout(() => this.unstored.delete(result.id), UNCLAIMED_MEMORY_MS).unref();
+			return;
+		}
 		// After the answer is written: an embedded database (PGlite) runs the insert on this thread.
 		await new Promise((r) => setImmediate(r));
 		for (let attempt = 1; ; attempt++) {
 			try {
 				await insertExecutionResult(this.ctx.db, result);
+				this.ctx.metrics.runs.countStored("run");
 				this.unstored.delete(result.id);
 				this.storedIds.add(result.id);
 				if (this.storedIds.size > MAX_TRACKED_JOBS) {

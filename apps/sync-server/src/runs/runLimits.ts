@@ -1,6 +1,7 @@
 import rateLimit from "@fastify/rate-limit";
+import { createRedis } from "@tandem/run-queue";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { ApiError } from "../http/errors.ts";
 
 /**
@@ -54,7 +55,7 @@ export async function registerRunRateLimits(
 	limits: RunRateLimits,
 	redis: { url: string; prefix: string } | undefined,
 ): Promise<RunRateCheck> {
-	const client = redis ? new Redis(redis.url, { connectTimeout: 1000, maxRetriesPerRequest: 1 }) : undefined;
+	const client = redis ? createRedis(redis.url, { connectTimeout: 1000, maxRetriesPerRequest: 1 }) : undefined;
 	client?.on("error", () => undefined);
 	if (client) scope.addHook("onClose", async () => void client.disconnect());
 	await scope.register(rateLimit, {

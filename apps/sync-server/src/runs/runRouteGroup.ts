@@ -1,8 +1,8 @@
 import { LANGUAGES } from "@tandem/crdt-schema";
-import type { RunQueue } from "@tandem/run-queue";
+import { createRedis, type RunQueue } from "@tandem/run-queue";
 import type { RouteGroup } from "../server.ts";
 import { registerTestRoutes } from "../testcases/testRoutes.ts";
-import { RunHub } from "./RunHub.ts";
+import { RunHub, redisStoreClaim } from "./RunHub.ts";
 import { type RunRateLimits, registerRunRateLimits, runRateLimitsFromEnv } from "./runLimits.ts";
 import { instrumentRunQueue } from "./runMetrics.ts";
 import { type InstalledLanguage, type RunAccess, registerRunRoutes } from "./runRoutes.ts";
@@ -30,9 +30,18 @@ const DEFAULT_WAIT_MS = 10 * 60_000;
 export function runRouteGroup(options: RunRouteOptions): RouteGroup {
 	return async (app, ctx) => {
 		const instrumented = options.queue ? instrumentRunQueue(options.queue, ctx.metrics.runs) : null;
-		const hub = instrumented ? new RunHub(ctx, instrumented.queue) : null;
+		// One node writes each verdict: the first to claim it in Redis (issue 13 step 4).
+		const claims =
+			instrumented && ctx.config.redisUrl
+				? createRedis(ctx.config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 1000 })
+				: undefined;
+		claims?.on("error", () => {});
+		const hub = instrumented
+			? new RunHub(ctx, instrumented.queue, redisStoreClaim(claims, ctx.config.redisPrefix))
+			: null;
 		app.addHook("onClose", async () => {
 			await hub?.close();
+			claims?.disconnect();
 			instrumented?.stop();
 		});
 		const limits = options.rateLimits ?? runRateLimitsFromEnv();

@@ -199,7 +199,11 @@ export function registerTestRoutes(app: FastifyInstance, ctx: ServerContext, acc
 			const run = await findTestRun(ctx.db, event.jobId);
 			if (!run) return;
 			const report = judge(event.jobId, run.cases, event.result);
-			await storeTestReport(ctx.db, event.jobId, report);
+			// Every node judges for its own clients; one node writes the report (issue 13 step 4).
+			if (await (access.hub?.claim(event.jobId) ?? true)) {
+				await storeTestReport(ctx.db, event.jobId, report);
+				ctx.metrics.runs.countStored("test");
+			}
 			broadcastTests(ctx.hocuspocus, event.sessionId, base, base, report);
 			visibleCounts.delete(event.jobId);
 			return;

@@ -16,7 +16,7 @@ export interface ChildServer {
 /** Spawn `node apps/sync-server/src/main.ts` with PORT=0 and wait for its "listening" line. */
 export function spawnServer(env: Record<string, string>): Promise<ChildServer> {
 	const child = spawn(process.execPath, [MAIN], {
-		env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+		env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", DRAIN_DELAY_MS: "0", ...env },
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	let out = "";

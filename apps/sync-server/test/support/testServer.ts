@@ -44,6 +44,8 @@ export async function startTestServer(env: Record<string, string> = {}, deps: Se
 		DATA_DIR: dataDir,
 		LOG_LEVEL: "silent",
 		TOKEN_SECRET: TEST_TOKEN_SECRET,
+		// No balancer in front of a test server: close sockets as soon as a drain starts.
+		DRAIN_DELAY_MS: "0",
 		PERSIST_DEBOUNCE_MS: "100",
 		PERSIST_MAX_DEBOUNCE_MS: "500",
 		EDITOR_DIST: path.join(dataDir, "no-editor"),
