@@ -6,6 +6,12 @@ set -euo pipefail
 # libjemalloc2: the sync-server start script preloads jemalloc (docs/decisions/035).
 # python3-seccomp: libseccomp, which builds the sandbox's seccomp filter (docs/decisions/050).
 packages=(bubblewrap python3-seccomp chromium fonts-dejavu-core util-linux libjemalloc2)
+# deploy/manifests.test.ts checks the shipped balancer configurations (haproxy -c, nginx -t); any nginx flavour does.
+command -v haproxy >/dev/null || packages+=(haproxy)
+command -v nginx >/dev/null || packages+=(nginx-light)
+# kubectl renders the Kustomize overlays in deploy/manifests.test.ts. Only when there is none: Debian's
+# kubernetes-client conflicts with a kubectl another package (such as the Google Cloud SDK) installed.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 # Toolchains for the runner's languages; the machine may already have some of them.
 command -v go >/dev/null || packages+=(golang-go)
 command -v ruby >/dev/null || packages+=(ruby)
