@@ -64,6 +64,10 @@ const schema = z
 			.regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' and '-' only (at most 128)")
 			.optional(),
 		METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+		MIGRATE_ON_START: z
+			.enum(["true", "false", "1", "0"], { message: 'must be "true" or "false"' })
+			.default("true")
+			.transform((v) => v === "true" || v === "1"),
 		LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 	})
 	.refine((c) => c.PERSIST_MAX_DEBOUNCE_MS >= c.PERSIST_DEBOUNCE_MS, {
@@ -109,6 +113,12 @@ export interface Config {
 	readonly nodeId: string;
 	/** When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open like /readyz. */
 	readonly metricsToken: string | undefined;
+	/**
+	 * MIGRATE_ON_START (default true): migrate the database at boot. False (a cluster whose migration
+	 * Job runs `node apps/sync-server/src/migrate.ts` per release): boot only checks the schema is
+	 * current and refuses to start when a migration is pending.
+	 */
+	readonly migrateOnStart: boolean;
 }
 
 /** Thrown at boot for an invalid environment; the message names every bad variable. */
@@ -160,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		logLevel: e.LOG_LEVEL,
 		nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
 		metricsToken: e.METRICS_TOKEN,
+		migrateOnStart: e.MIGRATE_ON_START,
 	});
 }
 

@@ -19,8 +19,8 @@ import { registerEventRoutes } from "./events/eventRoutes.ts";
 import { createUserEventBus, type UserEventBus } from "./events/UserEvents.ts";
 import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
-import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
 import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
+import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
 import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
@@ -93,7 +93,17 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	const database =
 		deps.database ?? openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema });
 	const state = { draining: false, migrated: false };
-	await database.migrate();
+	if (config.migrateOnStart) {
+		await database.migrate();
+	} else {
+		const pending = await database.pendingMigrations();
+		if (pending > 0) {
+			await database.close().catch(() => {});
+			throw new Error(
+				`the database lacks ${pending} migration(s) and MIGRATE_ON_START=false: run \`node apps/sync-server/src/migrate.ts\` first`,
+			);
+		}
+	}
 	state.migrated = true;
 	const tokens = createTokenService(await resolveTokenSecret(database.db, config.tokenSecret), config.tokenTtlSeconds);
 	const baseStore = drizzleDocumentStore(database.db);
