@@ -21,6 +21,7 @@ import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
 import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
 import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
+import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import type { DocumentStore } from "./persistence/DocumentStore.ts";
@@ -159,10 +160,13 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	for (const factory of deps.extensionFactories ?? []) hocuspocus.configuration.extensions.push(factory(ctx));
 
 	installErrorHandlers(app);
+	// Before any route: the OpenAPI document collects every route registered after it.
+	await registerOpenApi(app);
 	// First, so its request counter sees every route.
 	registerMetricsRoutes(app, ctx.metrics, config.metricsToken);
 	await registerSecurityHeaders(app, config.editorDist);
 	registerHostCheck(app, config.allowedHosts);
+	registerOpenApiRoutes(app);
 	await app.register(fastifyCookie);
 	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);
