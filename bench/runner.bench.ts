@@ -18,6 +18,8 @@ import { createSession, registerUser } from "./harness/tandemApi.ts";
 
 const NODE = path.join(import.meta.dirname, "../node_modules/node/bin/node");
 const CONCURRENCY = 2;
+/** The bench submits far more than a person: lift the per-user and per-session run rates (RELIABILITY 48). */
+const BENCH_RUN_RATES = { RUN_RATE_PER_USER: "1000000", RUN_RATE_PER_SESSION: "1000000" };
 
 interface Workload {
 	readonly name: string;
@@ -237,7 +239,7 @@ async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void>
 	const dataDir = mkdtempSync(path.join(os.tmpdir(), "tandem-bench-runner-"));
 	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts"], {
 		cwd: REPO_ROOT,
-		env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+		env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "warn", ...BENCH_RUN_RATES },
 		stdio: ["ignore", "pipe", "inherit"],
 	});
 	const stop = async () => {

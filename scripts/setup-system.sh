@@ -5,9 +5,9 @@ set -euo pipefail
 
 # libjemalloc2: the sync-server start script preloads jemalloc (docs/decisions/035).
 # python3-seccomp: libseccomp, which builds the sandbox's seccomp filter (docs/decisions/050).
-packages=(bubblewrap python3-seccomp chromium fonts-dejavu-core util-linux libjemalloc2)
-# deploy/manifests.test.ts checks the shipped balancer configurations (haproxy -c, nginx -t); any nginx flavour does.
-command -v haproxy >/dev/null || packages+=(haproxy)
+# haproxy: the load-balancer test runs it; deploy/manifests.test.ts checks the shipped configurations
+# (haproxy -c, nginx -t; any nginx flavour does).
+packages=(bubblewrap python3-seccomp chromium fonts-dejavu-core util-linux libjemalloc2 haproxy)
 command -v nginx >/dev/null || packages+=(nginx-light)
 # kubectl renders the Kustomize overlays in deploy/manifests.test.ts. Only when there is none: Debian's
 # kubernetes-client conflicts with a kubectl another package (such as the Google Cloud SDK) installed.

@@ -182,9 +182,9 @@ const lbEnv = Object.fromEntries(nodeUrls.map((u, i) => [`SYNC_NODE_${i + 1}`, n
 await start(
 	"haproxy",
 	"haproxy",
-	// -n: the file's maxconn 100000 needs ~200k file descriptors; a desktop's limit is far lower.
-	["-db", "-n", "4096", "-f", path.join(ROOT, "deploy/haproxy/haproxy.cfg")],
-	{ ...lbEnv, TANDEM_LB_BIND: LB_BIND },
+	["-db", "-f", path.join(ROOT, "deploy/haproxy/haproxy.cfg")],
+	// The file's default maxconn 100000 needs ~200k file descriptors; a desktop's limit is far lower.
+	{ ...lbEnv, TANDEM_LB_BIND: LB_BIND, TANDEM_LB_MAXCONN: process.env.TANDEM_LB_MAXCONN ?? "4096" },
 ).catch((e: unknown) => fatal(`haproxy: ${String(e)} (scripts/setup-system.sh installs it)`));
 
 const lbUrl = `http://${LB_BIND}`;

@@ -164,6 +164,10 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	await registerOpenApi(app);
 	// First, so its request counter sees every route.
 	registerMetricsRoutes(app, ctx.metrics, config.metricsToken);
+	// Which node answered: for operators behind a load balancer, and its affinity test (decision 054).
+	app.addHook("onRequest", async (_request, reply) => {
+		reply.header("x-tandem-node", config.nodeId);
+	});
 	await registerSecurityHeaders(app, config.editorDist);
 	registerHostCheck(app, config.allowedHosts);
 	registerOpenApiRoutes(app);

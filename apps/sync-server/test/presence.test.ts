@@ -156,18 +156,20 @@ describe("presence on one node", () => {
 		const attacker = await raw(node, cast.sessionId, cast.viewer);
 		await victim.roundTrip();
 		const bytesBefore = victim.bytesReceived();
-		const lag = monitorEventLoopDelay({ resolution: 10 });
-		lag.enable();
 		const padding = "x".repeat(1000);
-		for (let frame = 0; frame < 40; frame++) {
-			attacker.sendAwareness(
+		// Built before measuring: the test process is the server's too, and encoding is the client's work.
+		const frames = Array.from({ length: 40 }, (_, frame) =>
+			attacker.awarenessFrame(
 				Array.from({ length: 900 }, (_, i) => ({
 					clientId: 100_000 + frame * 900 + i,
 					clock: 1,
 					state: { user: { name: `ghost ${i}`, color: "#000000" }, padding },
 				})),
-			);
-		}
+			),
+		);
+		const lag = monitorEventLoopDelay({ resolution: 10 });
+		lag.enable();
+		for (const frame of frames) attacker.sendFrame(frame);
 		// Handled once the attacker's round trip returns or the server closed it; the victim's round
 		// trip then brings everything the server sent it meanwhile.
 		await attacker.roundTrip().catch(() => {});
@@ -177,7 +179,8 @@ describe("presence on one node", () => {
 		const bytes = victim.bytesReceived() - bytesBefore;
 		// Unfixed: tens of MB per participant (115 MB with 3 KB states) and a stall of seconds.
 		expect(bytes).toBeLessThan(MAX_AWARENESS_MESSAGE_BYTES * 4);
-		expect(lag.max / 1e6).toBeLessThan(1000);
+		// Unfixed, the server alone stalls ~3 s on an idle machine; 2 s leaves room for a loaded one.
+		expect(lag.max / 1e6).toBeLessThan(2000);
 		const document = node.server.hocuspocus.documents.get(cast.sessionId);
 		expect(document?.awareness.getStates().size ?? 0).toBeLessThan(20);
 		expect(attacker.closeReason()).toBe("Presence update too large");

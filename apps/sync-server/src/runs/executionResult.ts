@@ -21,8 +21,13 @@ export interface ExecutionResult {
 	readonly language: string;
 	readonly createdAt: string;
 	readonly submittedBy?: Submitter;
-	/** True when `output` or `error` was cut at MAX_RUN_FIELD_BYTES (RELIABILITY 48). */
+	/**
+	 * True when `output` or `error` was cut: by the runner at its output cap, or here at
+	 * MAX_RUN_FIELD_BYTES (RELIABILITY 40, 48). Cuts fall on a character boundary.
+	 */
 	readonly truncated?: boolean;
+	/** With `truncated`: the limit that was reached, in bytes per stream (RELIABILITY 40). */
+	readonly outputLimitBytes?: number;
 }
 
 /**
@@ -47,6 +52,10 @@ export function toExecutionResult(result: RunResult, submittedBy?: Submitter): E
 		language: result.language,
 		createdAt: result.finishedAt,
 		...(submittedBy ? { submittedBy } : {}),
-		...(output.cut || error.cut ? { truncated: true } : {}),
+		...(run?.truncated
+			? { truncated: true, outputLimitBytes: run.outputLimitBytes ?? MAX_RUN_FIELD_BYTES }
+			: output.cut || error.cut
+				? { truncated: true, outputLimitBytes: MAX_RUN_FIELD_BYTES }
+				: {}),
 	};
 }

@@ -3,8 +3,8 @@ import type { RunQueue } from "@tandem/run-queue";
 import type { RouteGroup } from "../server.ts";
 import { registerTestRoutes } from "../testcases/testRoutes.ts";
 import { RunHub } from "./RunHub.ts";
-import { instrumentRunQueue } from "./runMetrics.ts";
 import { type RunRateLimits, registerRunRateLimits, runRateLimitsFromEnv } from "./runLimits.ts";
+import { instrumentRunQueue } from "./runMetrics.ts";
 import { type InstalledLanguage, type RunAccess, registerRunRoutes } from "./runRoutes.ts";
 
 export interface RunRouteOptions {

@@ -54,6 +54,8 @@ export interface RawCollab {
 	 */
 	readonly closeReason: () => string | null;
 	sendAwareness(entries: readonly AwarenessEntry[]): void;
+	/** The frame sendAwareness would send, to build ahead of a measurement and send with sendFrame. */
+	awarenessFrame(entries: readonly AwarenessEntry[]): Uint8Array;
 	sendFrame(frame: Uint8Array): void;
 	/** Resolves once the document's connection or the socket is closed (by either side). */
 	readonly closed: Promise<void>;
@@ -123,6 +125,13 @@ export async function openRawCollab(wsUrl: string, documentName: string, token: 
 		});
 		void closed.then(() => reject(new Error(`closed before authentication (${reason})`)));
 	});
+	const awarenessFrame = (entries: readonly AwarenessEntry[]): Uint8Array => {
+		const update = encodeAwareness(entries);
+		return frame((e) => {
+			encoding.writeVarUint(e, MESSAGE_AWARENESS);
+			encoding.writeVarUint8Array(e, update);
+		});
+	};
 	return {
 		bytesReceived: () => received,
 		awareness,
@@ -142,14 +151,9 @@ export async function openRawCollab(wsUrl: string, documentName: string, token: 
 		},
 		closeReason: () => reason,
 		sendAwareness(entries) {
-			const update = encodeAwareness(entries);
-			ws.send(
-				frame((e) => {
-					encoding.writeVarUint(e, MESSAGE_AWARENESS);
-					encoding.writeVarUint8Array(e, update);
-				}),
-			);
+			ws.send(awarenessFrame(entries));
 		},
+		awarenessFrame,
 		sendFrame(data) {
 			ws.send(data);
 		},
