@@ -22,8 +22,13 @@ seconds() { date +%s; }
 if ! buildah inspect --type image localhost/tandem-base:bookworm >/dev/null 2>&1; then
 	t0=$(seconds)
 	root=$(mktemp -d /var/tmp/tandem-base.XXXXXX)
-	trap 'rm -rf "$root"' EXIT
-	debootstrap --variant=minbase --include=ca-certificates,nodejs,npm bookworm "$root" "$mirror"
+	trap 'umount "$root/proc" 2>/dev/null || true; rm -rf "$root"' EXIT
+	debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$mirror"
+	# npm's dependency tree fails to configure inside debootstrap's second stage: install it with apt afterwards.
+	mount -t proc proc "$root/proc"
+	chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm' \
+		|| { umount "$root/proc"; exit 1; }
+	umount "$root/proc"
 	chroot "$root" apt-get clean
 	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
 	ctr=$(buildah from scratch)
