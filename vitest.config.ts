@@ -8,6 +8,7 @@ export default defineConfig({
 			"apps/*/test/**/*.test.ts",
 			"apps/*/e2e/**/*.test.ts",
 			"bench/**/*.test.ts",
+			"deploy/**/*.test.ts",
 		],
 		testTimeout: 60_000,
 		hookTimeout: 120_000,

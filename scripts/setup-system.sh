@@ -7,7 +7,13 @@ set -euo pipefail
 # python3-seccomp: libseccomp, which builds the sandbox's seccomp filter (docs/decisions/050).
 # pgbouncer: the transaction-pooling test (apps/sync-server/test/pgbouncer.test.ts, decision 057); the Sentinel
 # test runs redis-server --sentinel, which the redis-server package already has.
+# haproxy: the load-balancer test runs it; deploy/manifests.test.ts checks the shipped configurations
+# (haproxy -c, nginx -t; any nginx flavour does).
 packages=(bubblewrap python3-seccomp chromium fonts-dejavu-core util-linux libjemalloc2 haproxy pgbouncer)
+command -v nginx >/dev/null || packages+=(nginx-light)
+# kubectl renders the Kustomize overlays in deploy/manifests.test.ts. Only when there is none: Debian's
+# kubernetes-client conflicts with a kubectl another package (such as the Google Cloud SDK) installed.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
 # Toolchains for the runner's languages; the machine may already have some of them.
 command -v go >/dev/null || packages+=(golang-go)
 command -v ruby >/dev/null || packages+=(ruby)

@@ -46,11 +46,13 @@ const queue = createRunQueue({
 	lockDurationMs: config.lockMs,
 	stalledIntervalMs: config.lockMs,
 });
+/** Set by SIGTERM/SIGINT: /readyz answers 503 from then on. */
+let stopping = false;
 const metrics = createRunnerMetrics({ concurrency: config.concurrency });
 let metricsServer: MetricsServer | undefined;
 if (config.metrics) {
 	try {
-		metricsServer = await startMetricsServer(metrics.registry, config.metrics);
+		metricsServer = await startMetricsServer(metrics.registry, { ...config.metrics, ready: () => !stopping });
 	} catch (e: unknown) {
 		fatal(`cannot serve metrics on ${config.metrics.host}:${config.metrics.port}: ${String(e)}`);
 	}
@@ -65,7 +67,6 @@ console.log(
 	`runner: pulling jobs (prefix ${config.queuePrefix}, concurrency ${config.concurrency}, pid ${process.pid})`,
 );
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
 	if (stopping) return;
 	stopping = true;

@@ -82,20 +82,29 @@ export interface MetricsServer {
 }
 
 /**
- * A small HTTP listener serving `GET /metrics` (Prometheus text format) and nothing else (404).
- * With `token`, a scrape must send `Authorization: Bearer <token>`, else 401. Rejects when it
+ * A small HTTP listener serving `GET /metrics` (Prometheus text format), the probes `GET /livez`
+ * (200 while the process runs) and `GET /readyz` (200, or 503 once `ready()` says false: draining),
+ * and nothing else (404). The probes need no token, so Kubernetes probes work with METRICS_TOKEN
+ * set. With `token`, a scrape must send `Authorization: Bearer <token>`, else 401. Rejects when it
  * cannot listen (port in use).
  */
 export async function startMetricsServer(
 	registry: Registry,
-	options: { host: string; port: number; token: string | undefined },
+	options: { host: string; port: number; token: string | undefined; ready?: () => boolean },
 ): Promise<MetricsServer> {
 	const server = createServer((request, response) => {
 		const pathname = (request.url ?? "/").split("?")[0];
+		if (pathname === "/livez" || pathname === "/readyz") {
+			const ok = pathname === "/livez" || (options.ready?.() ?? true);
+			response
+				.writeHead(ok ? 200 : 503, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" })
+				.end(ok ? "ok\n" : "draining\n");
+			return;
+		}
 		if (pathname !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
 			response
 				.writeHead(404, { "content-type": "text/plain; charset=utf-8" })
-				.end("Only GET /metrics is served here.\n");
+				.end("Only GET /metrics, /livez and /readyz are served here.\n");
 			return;
 		}
 		if (!authorized(request, options.token)) {

@@ -84,6 +84,10 @@ const schema = z
 		DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULT_DRAIN_DELAY_MS),
 		DRAIN_SOCKETS_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_DRAIN_SOCKETS_PER_SECOND),
 		METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+		MIGRATE_ON_START: z
+			.enum(["true", "false", "1", "0"], { message: 'must be "true" or "false"' })
+			.default("true")
+			.transform((v) => v === "true" || v === "1"),
 		LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 	})
 	.refine((c) => c.PERSIST_MAX_DEBOUNCE_MS >= c.PERSIST_DEBOUNCE_MS, {
@@ -142,6 +146,12 @@ export interface Config {
 	readonly drainSocketsPerSecond: number;
 	/** When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open like /readyz. */
 	readonly metricsToken: string | undefined;
+	/**
+	 * MIGRATE_ON_START (default true): migrate the database at boot. False (a cluster whose migration
+	 * Job runs `node apps/sync-server/src/migrate.ts` per release): boot only checks the schema is
+	 * current and refuses to start when a migration is pending.
+	 */
+	readonly migrateOnStart: boolean;
 }
 
 /** Thrown at boot for an invalid environment; the message names every bad variable. */
@@ -214,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 		databaseMigrationUrl: e.DATABASE_MIGRATION_URL,
 		drainDelayMs: e.DRAIN_DELAY_MS,
 		drainSocketsPerSecond: e.DRAIN_SOCKETS_PER_SECOND,
+		migrateOnStart: e.MIGRATE_ON_START,
 	});
 }
 

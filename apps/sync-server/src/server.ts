@@ -24,6 +24,7 @@ import { installErrorHandlers } from "./http/errors.ts";
 import { registerHealthRoutes } from "./http/healthRoutes.ts";
 import { isAllowedHost, registerHostCheck } from "./http/hostCheck.ts";
 import { createServerMetrics, registerMetricsRoutes, type ServerMetrics } from "./http/metrics.ts";
+import { registerOpenApi, registerOpenApiRoutes } from "./http/openapi.ts";
 import { registerSecurityHeaders } from "./http/securityHeaders.ts";
 import { registerStaticRoutes } from "./http/staticRoutes.ts";
 import { registerNotesRoutes } from "./interview/notesRoutes.ts";
@@ -124,7 +125,17 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 			migrationUrl: config.databaseMigrationUrl,
 		});
 	const state = { draining: false, migrated: false };
-	await database.migrate();
+	if (config.migrateOnStart) {
+		await database.migrate();
+	} else {
+		const pending = await database.pendingMigrations();
+		if (pending > 0) {
+			await database.close().catch(() => {});
+			throw new Error(
+				`the database lacks ${pending} migration(s) and MIGRATE_ON_START=false: run \`node apps/sync-server/src/migrate.ts\` first`,
+			);
+		}
+	}
 	state.migrated = true;
 	const tokens = createTokenService(await resolveTokenSecret(database.db, config.tokenSecret), config.tokenTtlSeconds);
 	const baseStore = drizzleDocumentStore(database.db);
@@ -185,6 +196,8 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	for (const factory of deps.extensionFactories ?? []) hocuspocus.configuration.extensions.push(factory(ctx));
 
 	installErrorHandlers(app);
+	// Before any route: the OpenAPI document collects every route registered after it.
+	await registerOpenApi(app);
 	// First, so its request counter sees every route.
 	registerMetricsRoutes(app, ctx.metrics, config.metricsToken);
 	// Which node answered: for operators behind a load balancer, and its affinity test (decision 054).
@@ -193,6 +206,7 @@ export async function buildServer(config: Config, deps: ServerDeps = {}): Promis
 	});
 	await registerSecurityHeaders(app, config.editorDist);
 	registerHostCheck(app, config.allowedHosts);
+	registerOpenApiRoutes(app);
 	await app.register(fastifyCookie);
 	await registerStaticRoutes(app, config.editorDist);
 	registerHealthRoutes(app, ctx);

@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -26,6 +27,12 @@ export interface Database {
 	readonly db: Db;
 	readonly kind: "pglite" | "postgres";
 	migrate(): Promise<void>;
+	/**
+	 * How many migrations of MIGRATIONS_FOLDER the database has not applied yet (0: the schema is
+	 * current). Reads drizzle's journal table the way its migrator does: a migration counts as applied
+	 * when its folder timestamp is not after the newest applied one. Changes nothing.
+	 */
+	pendingMigrations(): Promise<number>;
 	ping(): Promise<void>;
 	close(): Promise<void>;
 }
@@ -68,6 +75,23 @@ export function postgresClientOptions(
 	};
 }
 
+/** Where drizzle keeps its journal: the `drizzle` schema unless the tables live in their own schema. */
+function journalTable(dbSchema: string | undefined): string {
+	return `"${dbSchema ?? "drizzle"}"."__drizzle_migrations"`;
+}
+
+/** Journal entries newer than the newest applied one (`newestApplied` in ms; null: none applied). */
+function countPending(newestApplied: number | null): number {
+	const all = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+	return all.filter((m) => newestApplied === null || m.folderMillis > newestApplied).length;
+}
+
+/** The newest applied migration's timestamp from a `select max(created_at)` row; null when none. */
+function newestFrom(rows: readonly Record<string, unknown>[]): number | null {
+	const v = rows[0]?.newest;
+	return v === null || v === undefined ? null : Number(v);
+}
+
 /** Open (but do not migrate) the configured database. */
 export function openDatabase(options: DatabaseOptions): Database {
 	if (options.url) return openPostgres({ ...options, url: options.url });
@@ -103,6 +127,12 @@ function openPostgres(options: DatabaseOptions & { url: string }): Database {
 				await single.end({ timeout: 5 });
 			}
 		},
+		async pendingMigrations() {
+			const [exists] = await client`select to_regclass(${journalTable(dbSchema)}) is not null as present`;
+			if (!exists?.present) return countPending(null);
+			const rows = await client.unsafe(`select max(created_at) as newest from ${journalTable(dbSchema)}`);
+			return countPending(newestFrom(rows));
+		},
 		async ping() {
 			await db.execute(sql`select 1`);
 		},
@@ -131,6 +161,17 @@ function openPglite(dir: string, dbSchema: string | undefined): Database {
 				migrationsFolder: MIGRATIONS_FOLDER,
 				...(dbSchema ? { migrationsSchema: dbSchema } : {}),
 			});
+		},
+		async pendingMigrations() {
+			await client.waitReady;
+			const exists = await client.query<{ present: boolean }>("select to_regclass($1) is not null as present", [
+				journalTable(dbSchema),
+			]);
+			if (!exists.rows[0]?.present) return countPending(null);
+			const result = await client.query<Record<string, unknown>>(
+				`select max(created_at) as newest from ${journalTable(dbSchema)}`,
+			);
+			return countPending(newestFrom(result.rows));
 		},
 		async ping() {
 			await db.execute(sql`select 1`);
