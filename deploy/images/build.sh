@@ -43,7 +43,11 @@ fi
 build() {
 	local name="$1" t0
 	t0=$(seconds)
-	buildah build --layers --ignorefile deploy/images/containerignore \
+	# chroot isolation: no OCI runtime, so no cgroup setup (crun refuses cgroup v1/hybrid hosts).
+	# The host's CA bundle (a TLS-intercepting proxy's CA) for npm during the build only.
+	local ca=()
+	[ -f "${HOST_CA:-/etc/ssl/certs/ca-certificates.crt}" ] && ca=(-v "${HOST_CA:-/etc/ssl/certs/ca-certificates.crt}:/run/host-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/host-ca.crt)
+	buildah build --isolation "${BUILDAH_ISOLATION:-chroot}" --layers "${ca[@]}" --ignorefile deploy/images/containerignore \
 		-f "deploy/images/$name.Containerfile" -t "localhost/tandem/$name:$tag" .
 	echo "build.sh: localhost/tandem/$name:$tag in $(( $(seconds) - t0 )) s, $(buildah inspect --type image --format '{{.Size}}' "localhost/tandem/$name:$tag" 2>/dev/null || true)"
 	buildah images --format '{{.Name}}:{{.Tag}} {{.Size}}' "localhost/tandem/$name:$tag"
