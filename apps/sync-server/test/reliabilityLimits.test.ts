@@ -250,19 +250,18 @@ describe("root types and structure per update (RELIABILITY 43)", () => {
 				expect(readCode(joiner.doc).startsWith("keep me\n")).toBe(true);
 				for (const name of joiner.doc.share.keys()) expect(ROOT_NAMES).toContain(name);
 				codeText(joiner.doc).insert(codeText(joiner.doc).length, `+${pass}`);
-				// Stored: the store merges into the (poisoned) stored state.
+				// Stored: appended to the update log beside the (poisoned) snapshot (decision 053).
 				await eventually(async () => {
-					const [after] = await s.server.ctx.db
-						.select({ state: documents.state })
-						.from(documents)
-						.where(eq(documents.sessionId, sessionId));
-					return after?.state ? readCode(decodeDocument(after.state)).endsWith(`+${pass}`) : false;
+					const after = await s.server.ctx.store.loadDocument(sessionId);
+					return after ? readCode(decodeDocument(after)).endsWith(`+${pass}`) : false;
 				});
 			} finally {
 				joiner.destroy();
 			}
 		});
 		expect(Math.min(...lags), `max event-loop lag per pass: ${lags.join(", ")} ms`).toBeLessThan(LAG_BOUND_MS);
+		// Compaction rewrites the snapshot without the foreign roots, keeping the session's own text.
+		await s.server.ctx.store.compactDocument(sessionId);
 		const [stored] = await s.server.ctx.db
 			.select({ state: documents.state })
 			.from(documents)

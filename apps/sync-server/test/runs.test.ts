@@ -162,7 +162,14 @@ describe("POST /execute-code", () => {
 	it("refuses too-large code and stdin with 413 naming the limit", async () => {
 		const bigCode = await exec(owner.token, { sessionId, code: "#".repeat(300 * 1024) });
 		expect(bigCode.status).toBe(413);
-		expect(bigCode.body.error.message).toMatch(/code is \d+ bytes; the limit is/);
+		expect(bigCode.body.error.message).toMatch(/code is \d+ characters; the limit is 262144 characters/);
+		// The limit is the document's, in characters: code a session holds (here 200 Ki "é", 400 KiB of UTF-8) runs.
+		const wide = await exec(owner.token, {
+			sessionId,
+			language: "python",
+			code: `# ${"é".repeat(200 * 1024)}\nprint(1)\n`,
+		});
+		expect(wide.status, wide.text).toBe(200);
 		const bigStdin = await exec(owner.token, { sessionId, stdin: "x".repeat(1024 * 1024 + 1) });
 		expect(bigStdin.status).toBe(413);
 		expect(bigStdin.body.error.message).toMatch(/stdin/);

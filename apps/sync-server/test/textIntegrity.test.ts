@@ -82,6 +82,32 @@ for (const [kind, env] of [
 			expect(row).toMatchObject({ title: HARD, code: codeLf });
 		});
 
+		it("RELIABILITY 37: a NUL in an id, a path or a login answers 4xx with words on every route, never a 500", async () => {
+			const created = await api(s.url, "POST", "/create-session", { token: owner.token, body: { code: "x\n" } });
+			const sid = created.body.id as string;
+			const nul = "a%00b";
+			const probes: [string, string, Record<string, unknown> | undefined, string | undefined][] = [
+				["POST", "/login", { username: "a\u0000b", password: "whatever-password" }, undefined],
+				["POST", "/login", { email: "a\u0000b@example.test", password: "whatever-password" }, undefined],
+				["GET", `/submissions/${nul}`, undefined, owner.token],
+				["GET", `/questions/${nul}`, undefined, owner.token],
+				["PUT", `/session/${sid}/tests/${nul}`, { name: "n" }, owner.token],
+				["DELETE", `/session/${sid}/tests/${nul}`, undefined, owner.token],
+				["DELETE", `/session/${sid}/links/${nul}`, undefined, owner.token],
+				["PUT", `/session/${sid}/participants/${nul}`, { role: "viewer" }, owner.token],
+				["DELETE", `/session/${sid}/participants/${nul}`, undefined, owner.token],
+				["POST", "/invite-user", { sessionId: sid, username: "a\u0000" }, owner.token],
+				["POST", "/invite-user", { sessionId: sid, userId: "a\u0000" }, owner.token],
+				["POST", "/create-session", { questionId: "a\u0000" }, owner.token],
+			];
+			for (const [method, path, body, token] of probes) {
+				const res = await api(s.url, method, path, { ...(token ? { token } : {}), ...(body ? { body } : {}) });
+				expect(res.status, `${method} ${path} ${JSON.stringify(body)}: ${res.text}`).toBeGreaterThanOrEqual(400);
+				expect(res.status, `${method} ${path} ${JSON.stringify(body)}: ${res.text}`).toBeLessThan(500);
+				expect(res.body?.error?.message, `${method} ${path}`).toMatch(/\w+ \w+/);
+			}
+		});
+
 		it("RELIABILITY 38: CRLF and lone-CR code from REST is stored with LF line endings (SPEC CS7)", async () => {
 			const session = await createSession(s.url, owner.token, { code: "a = 1\r\nb = 2\r\nc = 3\rd = 4\r\n" });
 			expect(session.code).toBe("a = 1\nb = 2\nc = 3\nd = 4\n");

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Maximum source size accepted by the queue; the API should refuse larger code before submitting. */
+/** Maximum source length accepted by the queue, in UTF-16 code units (zod counts them), the document's MAX_CODE_CHARS; the API refuses longer code before submitting. */
 export const MAX_CODE_BYTES = 256 * 1024;
 /** Maximum stdin size per input. */
 export const MAX_STDIN_BYTES = 1024 * 1024;

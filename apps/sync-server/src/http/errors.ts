@@ -117,6 +117,15 @@ export function toErrorBody(error: unknown): {
 	if (error instanceof ZodError) {
 		return { status: 400, code: "invalid_input", message: describeZodError(error), headers: {} };
 	}
+	if (isUnstorableText(error)) {
+		// An id, a login or another plain-text key holding U+0000: no row can match it (RELIABILITY 37).
+		return {
+			status: 400,
+			code: "invalid_input",
+			message: "A value in this request holds U+0000 (NUL), which no id, name or key here can contain",
+			headers: {},
+		};
+	}
 	if (isDatabaseUnavailable(error)) {
 		return {
 			status: 503,
@@ -154,6 +163,26 @@ const UNAVAILABLE_CODES = new Set([
 	"57P02",
 	"57P03",
 ]);
+
+/**
+ * SQLSTATEs of text Postgres cannot hold: 22021 (U+0000 in a text value: "invalid byte sequence for
+ * encoding UTF8: 0x00") and 22P05 (untranslatable character). Free-text columns escape U+0000
+ * (storedText, decision 042); what still gets here is an id or key compared as it came.
+ */
+const UNSTORABLE_TEXT_CODES = new Set(["22021", "22P05"]);
+
+/** Whether an error (or one of its causes) is Postgres refusing a text value it cannot hold. */
+export function isUnstorableText(error: unknown): boolean {
+	for (
+		let e: unknown = error, depth = 0;
+		e && typeof e === "object" && depth < 5;
+		e = (e as { cause?: unknown }).cause, depth++
+	) {
+		const code = (e as { code?: unknown }).code;
+		if (typeof code === "string" && UNSTORABLE_TEXT_CODES.has(code)) return true;
+	}
+	return false;
+}
 
 /** Whether an error (or one of its causes) says the database cannot be reached. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -1,5 +1,5 @@
-import { isLanguageId, LANGUAGES, readStdin } from "@tandem/crdt-schema";
-import { MAX_CODE_BYTES, MAX_STDIN_BYTES } from "@tandem/run-queue";
+import { isLanguageId, LANGUAGES, MAX_CODE_CHARS, readStdin } from "@tandem/crdt-schema";
+import { MAX_STDIN_BYTES } from "@tandem/run-queue";
 import { viewSessionDocument } from "../collab/documents.ts";
 import { stateAt } from "../history/historyRepository.ts";
 import { ApiError } from "../http/errors.ts";
@@ -11,7 +11,7 @@ import type { SessionRow } from "../sessions/sessionRepository.ts";
  * Route body limit for run routes: the largest code and stdin, with room for JSON escaping
  * (a control character becomes six bytes; most text stays one) and the other fields.
  */
-export const RUN_BODY_LIMIT_BYTES = 2 * (MAX_CODE_BYTES + MAX_STDIN_BYTES) + 64 * 1024;
+export const RUN_BODY_LIMIT_BYTES = 2 * (3 * MAX_CODE_CHARS + MAX_STDIN_BYTES) + 64 * 1024;
 
 /**
  * The code, language and stdin to run: the request's, else (with `at`, an event id of GET
@@ -52,7 +52,13 @@ export async function resolveRunSource(
 	const language = body.language ?? view?.language ?? session.language;
 	const code = body.code ?? view?.code ?? session.code;
 	if (!isLanguageId(language)) throw new ApiError("invalid_input", `The session's language "${language}" is unknown`);
-	checkSize("code", code, MAX_CODE_BYTES);
+	// The same unit and limit as the document (SPEC CS8): code a session can hold, it can run.
+	if (code.length > MAX_CODE_CHARS) {
+		throw new ApiError(
+			"payload_too_large",
+			`code is ${code.length} characters; the limit is ${MAX_CODE_CHARS} characters (the session's code limit)`,
+		);
+	}
 	return { language, code, stdin: body.stdin ?? view?.stdin ?? "" };
 }
 
