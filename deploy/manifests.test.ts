@@ -188,13 +188,11 @@ describe.each(OVERLAYS)("deploy/kubernetes/overlays/%s", (overlay) => {
 		expect(collab[0]?.metadata.annotations?.["nginx.ingress.kubernetes.io/upstream-hash-by"]).toBe("$uri");
 	});
 
-	it("scales runners with KEDA on the BullMQ wait list of the configured prefix", () => {
-		const config = objects.find((o) => o.kind === "ConfigMap");
+	it("scales runners with KEDA on the queued runs the sync-servers report (ranked jobs are not in BullMQ's wait list)", () => {
 		const scaled = byKind("ScaledObject", "runner");
-		const trigger = (scaled?.spec?.triggers as { metadata: Record<string, string> }[] | undefined)?.[0];
-		expect(trigger?.metadata.listName).toBe(`${config?.data?.RUN_QUEUE_PREFIX}:runs:wait`);
-		const secret = objects.find((o) => o.kind === "Secret");
-		expect(Object.keys(secret?.data ?? {})).toContain(trigger?.metadata.addressFromEnv);
+		const trigger = (scaled?.spec?.triggers as { type: string; metadata: Record<string, string> }[] | undefined)?.[0];
+		expect(trigger?.type).toBe("prometheus");
+		expect(trigger?.metadata.query).toBe('sum(tandem_runs{state="queued"})');
 	});
 });
 

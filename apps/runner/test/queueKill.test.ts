@@ -242,7 +242,7 @@ describe("runners killed mid-job over BullMQ (RELIABILITY 14, 35)", () => {
 				if (kills === 0) await until(() => running() >= RUNNERS * 2, "every runner busy");
 				else await new Promise((r) => setTimeout(r, 800 + rand() * 1500));
 				// Kill only while jobs wait, so every runner is busy and each kill lands mid-job.
-				if ((await raw.getWaitingCount()) === 0) break;
+				if ((await raw.getJobCountByTypes("wait", "prioritized")) === 0) break;
 				const victim = runners[Math.floor(rand() * runners.length)];
 				if (!victim) break;
 				await killRunner(victim);
