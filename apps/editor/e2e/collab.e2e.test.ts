@@ -105,7 +105,7 @@ describe("two people editing one session in the browser", () => {
 		await expect.poll(() => alicePage.locator(".invite-status").textContent()).toBe("No such user");
 
 		await alicePage.getByLabel("Username or email").fill(bob.username);
-		await alicePage.getByLabel("Role", { exact: true }).selectOption("editor");
+		await alicePage.getByRole("combobox", { name: /^Role/ }).selectOption("editor");
 		await alicePage.getByRole("button", { name: "Invite" }).click();
 		await expect
 			.poll(() => alicePage.locator(".invite-status").textContent())
@@ -190,7 +190,7 @@ describe("two people editing one session in the browser", () => {
 		const dave = await registerAccount(server.url, "dave");
 		await alicePage.getByRole("button", { name: "Share" }).click();
 		await alicePage.getByLabel("Username or email").fill(dave.email);
-		await alicePage.getByLabel("Role", { exact: true }).selectOption("viewer");
+		await alicePage.getByRole("combobox", { name: /^Role/ }).selectOption("viewer");
 		await alicePage.getByRole("button", { name: "Invite" }).click();
 		await expect
 			.poll(() => alicePage.locator(".invite-status").textContent())
@@ -215,7 +215,7 @@ describe("two people editing one session in the browser", () => {
 		const invite = async (role: "editor" | "viewer") => {
 			await alicePage.getByRole("button", { name: "Share" }).click();
 			await alicePage.getByLabel("Username or email").fill(carol.username);
-			await alicePage.getByLabel("Role", { exact: true }).selectOption(role);
+			await alicePage.getByRole("combobox", { name: /^Role/ }).selectOption(role);
 			await alicePage.getByRole("button", { name: "Invite" }).click();
 			await expect
 				.poll(() => alicePage.locator(".invite-status").textContent())
