@@ -142,15 +142,20 @@ export function drizzleDocumentStore(db: Db, options: DocumentStoreOptions = {})
 			let snapshot: Uint8Array | undefined;
 			let log: Uint8Array[];
 			try {
-				[snapshot, log] = await db.transaction(async (tx) => {
-					const rows = await tx.select({ state: documents.state }).from(documents).where(eq(documents.sessionId, id));
-					const pending = await tx
-						.select({ update: documentUpdates.update })
-						.from(documentUpdates)
-						.where(and(eq(documentUpdates.sessionId, id), not(documentUpdates.compacted)))
-						.orderBy(asc(documentUpdates.id));
-					return [rows[0]?.state, pending.map((r) => r.update)] as const;
-				});
+				// One snapshot of the database for both reads: under READ COMMITTED a compaction committing
+				// between them would move rows into a snapshot this load had already read, and lose them here.
+				[snapshot, log] = await db.transaction(
+					async (tx) => {
+						const rows = await tx.select({ state: documents.state }).from(documents).where(eq(documents.sessionId, id));
+						const pending = await tx
+							.select({ update: documentUpdates.update })
+							.from(documentUpdates)
+							.where(and(eq(documentUpdates.sessionId, id), not(documentUpdates.compacted)))
+							.orderBy(asc(documentUpdates.id));
+						return [rows[0]?.state, pending.map((r) => r.update)] as const;
+					},
+					{ isolationLevel: "repeatable read", accessMode: "read only" },
+				);
 			} catch (e: unknown) {
 				throw new PersistenceError("load_failed", `Could not load document ${id}`, e);
 			}
