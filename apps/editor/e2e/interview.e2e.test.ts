@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, createSession, registerAccount, useAccountInPage } from "./support/accounts.ts";
+import { api, createSession, registerAccount, signInContext, useAccountInPage } from "./support/accounts.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { buildEditor } from "./support/editorBuild.ts";
 import { type RunningServer, startSyncServer } from "./support/syncServer.ts";
@@ -34,6 +34,8 @@ describe("an interview from one link", () => {
 		const sessionId = await createSession(server.url, interviewer.token, { language: "python", code: "print(1)\n" });
 		const host = await newPage();
 		await useAccountInPage(host, server.url, interviewer);
+		// The browser signs in with the httpOnly cookie (RELIABILITY 51).
+		await signInContext(host.context(), server.url, interviewer);
 		await host.goto(`${server.url}/s/${sessionId}`);
 		await host.locator(".cm-content").waitFor();
 

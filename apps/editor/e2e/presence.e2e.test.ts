@@ -3,7 +3,13 @@ import * as encoding from "lib0/encoding";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { createSession, inviteUser, type RegisteredAccount, registerAccount } from "./support/accounts.ts";
+import {
+	createSession,
+	inviteUser,
+	type RegisteredAccount,
+	registerAccount,
+	signInContext,
+} from "./support/accounts.ts";
 import { launchChromium } from "./support/chromium.ts";
 import { buildEditor } from "./support/editorBuild.ts";
 import { type RunningServer, startSyncServer } from "./support/syncServer.ts";
@@ -40,6 +46,8 @@ afterAll(async () => {
 async function ownerPage(setup?: (page: Page) => Promise<void>): Promise<Page> {
 	const context = await browser.newContext();
 	contexts.push(context);
+	// The browser signs in with the httpOnly cookie; localStorage keeps only the profile (RELIABILITY 51).
+	await signInContext(context, server.url, owner);
 	const page = await context.newPage();
 	await page.addInitScript(
 		(auth) => localStorage.setItem("tandem.auth", auth),

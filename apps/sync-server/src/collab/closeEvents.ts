@@ -12,7 +12,7 @@ export const UpdateTooCostly: CloseEvent = Object.freeze({ code: 4422, reason: "
  * An update that would take the document past MAX_DOCUMENT_BYTES, or is larger than it (RELIABILITY 39, 44).
  * The document connection closes but the socket stays, so the provider does not reconnect and resend it.
  */
-export const DocumentTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Document size limit reached" });
+export const DocumentTooLarge: CloseEvent = Object.freeze({ code: 4414, reason: "Document size limit reached" });
 /** An editor's or viewer's update that touches the tests, which only the owner and interviewers change. */
 export const TestsLocked: CloseEvent = Object.freeze({ code: 4423, reason: "Only interviewers can change tests" });
 /** A call signal over the per-message cap (the HTTP 413 analogue). */
@@ -20,11 +20,11 @@ export const SignalTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "C
 /** Call signals kept coming after a full bucket's worth of drops (the HTTP 429 analogue). */
 export const SignalFlood: CloseEvent = Object.freeze({ code: 4429, reason: "Call signalling rate exceeded" });
 /** An awareness (presence) message that does not decode. */
-export const MalformedPresence: CloseEvent = Object.freeze({ code: 4400, reason: "Malformed presence update" });
+export const MalformedPresence: CloseEvent = Object.freeze({ code: 4406, reason: "Malformed presence update" });
 /** An awareness message over the byte cap, or with more states than one connection may announce. */
-export const PresenceTooLarge: CloseEvent = Object.freeze({ code: 4413, reason: "Presence update too large" });
+export const PresenceTooLarge: CloseEvent = Object.freeze({ code: 4415, reason: "Presence update too large" });
 /** Presence updates kept coming after a full bucket's worth of drops. */
-export const PresenceFlood: CloseEvent = Object.freeze({ code: 4429, reason: "Presence update rate exceeded" });
+export const PresenceFlood: CloseEvent = Object.freeze({ code: 4430, reason: "Presence update rate exceeded" });
 
 /** HTTP statuses for refused upgrades, written before the socket is destroyed. */
 export const UPGRADE_REFUSALS = Object.freeze({

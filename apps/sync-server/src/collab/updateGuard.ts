@@ -49,7 +49,7 @@ export class UpdateRefused extends Error {
  * MAX_PENDING_CLIENTS clients waiting for missing history, carry more than MAX_STRUCTS_PER_UPDATE
  * structs or MAX_DELETE_RANGES_PER_UPDATE delete ranges, attach items to a root outside the SPEC
  * (CS1) or hold a subdocument; and the document may not grow past MAX_DOCUMENT_BYTES (CS8).
- * Throws UpdateRefused (4400 malformed, 4422 refused, 4413 too large).
+ * Throws UpdateRefused (4400 malformed, 4422 refused, 4414 too large).
  */
 export function checkUpdate(doc: Y.Doc, update: Uint8Array): void {
 	if (update.length > MAX_DOCUMENT_BYTES)
