@@ -158,7 +158,11 @@ class Bench {
 		if (page === "tandem") {
 			const { token, id, username, email } = this.account;
 			const auth = JSON.stringify({ token, user: { id, username, email } });
-			// Tandem keeps the sign-in in localStorage; set it without visiting a page first (cache stays empty).
+			// Tandem signs in with the httpOnly cookie and keeps the profile in localStorage (RELIABILITY 51);
+			// set both without visiting a page first (cache stays empty).
+			await context.addCookies([
+				{ name: "tandem_token", value: token, url: this.server.url, httpOnly: true, sameSite: "Lax" },
+			]);
 			await context.addInitScript((value) => {
 				if (!localStorage.getItem("tandem.auth")) localStorage.setItem("tandem.auth", value);
 			}, auth);
